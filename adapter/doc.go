@@ -1,0 +1,2 @@
+// Package adapter connects HTTP servers to the engine's bus.
+package adapter

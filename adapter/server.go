@@ -1,0 +1,65 @@
+package adapter
+
+import (
+	"context"
+	"net"
+)
+
+// Server is an HTTP server the engine can drive. Backends in package stdlib
+// implement it; so can any server from outside this kit.
+type Server interface {
+	// Start binds the server's socket and serves until Stop is called.
+	//
+	// It blocks while serving. A bind failure (address in use, permission
+	// denied, a bad certificate) is returned at once, before anything is
+	// served. After Stop, Start returns nil. Start is called at most once per
+	// Stop: a server may refuse to start twice at the same time, but must be
+	// restartable after Stop returned.
+	Start() error
+
+	// Stop stops accepting new connections, lets in-flight requests finish
+	// until ctx is done, then closes every connection that is left (idle,
+	// request-less and hijacked ones included).
+	//
+	// It blocks until every connection is closed and the socket is released,
+	// so that the address can be bound again the moment it returns; it
+	// returns ctx's error if requests had to be cut off, nil otherwise. Stop
+	// is idempotent and safe to call before Start or while Start is binding:
+	// a server that is not running returns nil at once.
+	Stop(ctx context.Context) error
+}
+
+// ReadyNotifier is implemented by servers that can say when they listen.
+// Ready returns a channel that is closed once the socket is bound and
+// accepting; a new channel is returned after each Stop. A server without
+// ReadyNotifier or ReadyReporter is treated as always ready.
+type ReadyNotifier interface {
+	Ready() <-chan struct{}
+}
+
+// ReadyReporter is the CherryPy-style alternative to ReadyNotifier: IsReady
+// reports whether the server is bound and accepting. The adapter waits on it
+// with a bounded back-off.
+type ReadyReporter interface {
+	IsReady() bool
+}
+
+// Addresser is implemented by servers that know the address they are bound
+// to (the real port when configured with port 0). Addr returns nil while the
+// server is not bound.
+type Addresser interface {
+	Addr() net.Addr
+}
+
+// Secure is implemented by servers that speak TLS; it decides the scheme in
+// the "serving on" log line and the base URL.
+type Secure interface {
+	IsTLS() bool
+}
+
+// Inheriter is implemented by servers whose listener was handed to them
+// (systemd socket activation, a re-exec): the adapter skips the port-free
+// checks for them, as the socket is meant to be bound by someone else.
+type Inheriter interface {
+	Inherited() bool
+}

@@ -1,0 +1,173 @@
+package engine
+
+import (
+	"context"
+	"io"
+	"log/slog"
+	"os"
+	"sync"
+	"sync/atomic"
+	"syscall"
+	"time"
+)
+
+// Bus is the process bus: it holds the lifecycle state, the channels and
+// their listeners, and the goroutines that belong to the process rather than
+// to one request. The zero value is not usable; call New.
+//
+// All methods are safe for concurrent use. Lifecycle calls (Start, Stop,
+// Graceful, Exit, Restart) are serialised: one runs at a time, and a call
+// that arrives while another runs waits for it, then acts on the state it
+// left.
+type Bus struct {
+	log          *slog.Logger
+	mainInterval time.Duration
+	exec         func(argv0 string, argv []string, envv []string) error
+
+	// Captured by New so that Restart re-executes the program as it was
+	// started, whatever happened to the working directory since.
+	exePath string
+	args    []string
+	env     []string
+	wd      string
+
+	subsMu sync.Mutex            // guards seq and writes to subs
+	seq    uint64                // subscription counter, for tie order
+	subs   atomic.Pointer[table] // copy-on-write; read without a lock
+
+	lifeMu sync.Mutex // serialises lifecycle calls
+
+	stateMu sync.Mutex    // guards state, changed, exitCode, restart
+	state   State         //
+	changed chan struct{} // closed and replaced on every state change
+	// exitCode is what ExitCode reports; restart is set by Restart.
+	exitCode int
+	restart  bool
+
+	goCtx    context.Context // cancelled when the bus exits
+	goCancel context.CancelFunc
+	wg       sync.WaitGroup // the goroutines started by Go
+	exited   chan struct{}  // closed when Exit has finished
+	exitOnce sync.Once      // RequestExit starts one exit only
+}
+
+// Option configures a Bus.
+type Option func(*Bus)
+
+// WithLogger sets the logger for lifecycle events. The default discards.
+func WithLogger(l *slog.Logger) Option {
+	return func(b *Bus) {
+		if l != nil {
+			b.log = l
+		}
+	}
+}
+
+// WithMainInterval makes Block publish the main channel every d while it
+// waits. Zero, the default, never publishes main.
+func WithMainInterval(d time.Duration) Option {
+	return func(b *Bus) { b.mainInterval = d }
+}
+
+// WithExec replaces the function Block uses to re-execute the program after
+// Restart (syscall.Exec by default). Tests use it to observe a re-exec.
+func WithExec(exec func(argv0 string, argv []string, envv []string) error) Option {
+	return func(b *Bus) {
+		if exec != nil {
+			b.exec = exec
+		}
+	}
+}
+
+// New returns a bus in state Stopped, with no listeners.
+func New(opts ...Option) *Bus {
+	b := &Bus{
+		log:     slog.New(slog.NewTextHandler(io.Discard, nil)),
+		exec:    syscall.Exec,
+		changed: make(chan struct{}),
+		exited:  make(chan struct{}),
+		args:    os.Args,
+		env:     os.Environ(),
+	}
+	b.exePath, _ = os.Executable()
+	b.wd, _ = os.Getwd()
+	empty := table{}
+	b.subs.Store(&empty)
+	b.goCtx, b.goCancel = context.WithCancel(context.Background())
+	for _, o := range opts {
+		o(b)
+	}
+	return b
+}
+
+// Logger returns the bus's logger, for plugins that log beside it.
+func (b *Bus) Logger() *slog.Logger { return b.log }
+
+// State returns the current state.
+func (b *Bus) State() State {
+	b.stateMu.Lock()
+	defer b.stateMu.Unlock()
+	return b.state
+}
+
+// setState moves the bus to next and wakes every Wait.
+func (b *Bus) setState(next State) {
+	b.stateMu.Lock()
+	prev := b.state
+	if !prev.canMove(next) {
+		b.stateMu.Unlock()
+		panic("engine: illegal state change " + prev.String() + " → " + next.String())
+	}
+	b.state = next
+	close(b.changed)
+	b.changed = make(chan struct{})
+	b.stateMu.Unlock()
+	b.log.Info("bus state", "from", prev.String(), "to", next.String())
+}
+
+// Wait returns as soon as the bus is in one of states (at once if it already
+// is), or ctx's error when ctx ends first. It does not poll.
+func (b *Bus) Wait(ctx context.Context, states ...State) (State, error) {
+	for {
+		b.stateMu.Lock()
+		cur, changed := b.state, b.changed
+		b.stateMu.Unlock()
+		for _, s := range states {
+			if cur == s {
+				return cur, nil
+			}
+		}
+		select {
+		case <-changed:
+		case <-ctx.Done():
+			return cur, ctx.Err()
+		}
+	}
+}
+
+// ExitCode is the code the process should end with once the bus has exited:
+// the code of an exit request, else 1 when a stop or exit listener failed,
+// else 0.
+func (b *Bus) ExitCode() int {
+	b.stateMu.Lock()
+	defer b.stateMu.Unlock()
+	return b.exitCode
+}
+
+func (b *Bus) setExitCode(code int) {
+	b.stateMu.Lock()
+	defer b.stateMu.Unlock()
+	if b.exitCode == 0 {
+		b.exitCode = code
+	}
+}
+
+// Go runs fn in a goroutine owned by the bus: Block waits for it before it
+// returns. fn's context is cancelled when the bus exits.
+func (b *Bus) Go(fn func(ctx context.Context)) {
+	b.wg.Add(1)
+	go func() {
+		defer b.wg.Done()
+		fn(b.goCtx)
+	}()
+}

@@ -1,0 +1,2 @@
+// Package engine is the process bus.
+package engine
