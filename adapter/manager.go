@@ -1,0 +1,220 @@
+package adapter
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+
+	"github.com/seed-49a6713b/cherrygo/engine"
+)
+
+// Backend builds the server for one Config; stdlib.New is the kit's own.
+// It must check everything it can (TLS files, say) before returning, and
+// not bind: binding is Start's job.
+type Backend func(cfg Config, h http.Handler) (Server, error)
+
+// Manager is CherryPy's cherrypy.server: it holds the settings of the
+// default server and of the named ones, builds a server for each that is
+// on, and subscribes each to the bus through a ServerAdapter.
+type Manager struct {
+	bus      *engine.Bus
+	handler  http.Handler
+	backend  Backend
+	environ  map[string]string
+	configs  []Config
+	custom   map[string]Server
+	log      *slog.Logger
+	adapters []*ServerAdapter
+	unsub    []func()
+}
+
+// ManagerOption configures a Manager.
+type ManagerOption func(*Manager)
+
+// WithBackend sets how servers are built from their Config.
+func WithBackend(b Backend) ManagerOption { return func(m *Manager) { m.backend = b } }
+
+// WithConfigs gives the settings directly instead of reading them from the
+// environment; the first is the default server.
+func WithConfigs(cfgs ...Config) ManagerOption {
+	return func(m *Manager) { m.configs = cfgs }
+}
+
+// WithEnvironment reads the settings from environ instead of the process
+// environment (tests use it).
+func WithEnvironment(environ map[string]string) ManagerOption {
+	return func(m *Manager) { m.environ = environ }
+}
+
+// WithServer uses s for the server called name ("" for the default) instead
+// of building one with the Backend: a server from outside this kit.
+func WithServer(name string, s Server) ManagerOption {
+	return func(m *Manager) {
+		if m.custom == nil {
+			m.custom = map[string]Server{}
+		}
+		m.custom[name] = s
+	}
+}
+
+// WithLogger sets the logger for the manager and its adapters (the bus's
+// logger by default).
+func WithLogger(l *slog.Logger) ManagerOption { return func(m *Manager) { m.log = l } }
+
+// NewManager reads the settings (from the environment unless WithConfigs or
+// WithEnvironment is given), builds a server for every one that is on and
+// subscribes each to bus. Nothing binds until the bus starts.
+//
+// A bad setting gives a *ConfigError listing every problem.
+func NewManager(bus *engine.Bus, handler http.Handler, opts ...ManagerOption) (*Manager, error) {
+	m := &Manager{bus: bus, handler: handler}
+	for _, o := range opts {
+		o(m)
+	}
+	if m.log == nil {
+		m.log = bus.Logger()
+	}
+	if m.configs == nil {
+		var err error
+		if m.environ != nil {
+			m.configs, err = Load(m.environ)
+		} else {
+			m.configs, err = LoadEnv()
+		}
+		if err != nil {
+			return nil, err
+		}
+	}
+	var problems []*SettingError
+	for _, cfg := range m.configs {
+		var ce *ConfigError
+		if err := cfg.Validate(); errors.As(err, &ce) {
+			problems = append(problems, ce.Problems...)
+		}
+	}
+	if len(problems) > 0 {
+		return nil, &ConfigError{Problems: problems}
+	}
+	for _, cfg := range m.configs {
+		if !cfg.On {
+			m.log.Info("server is switched off", "server", cfg.Name)
+			continue
+		}
+		if err := m.add(cfg); err != nil {
+			m.Close()
+			return nil, err
+		}
+	}
+	return m, nil
+}
+
+func (m *Manager) add(cfg Config) error {
+	opts := []AdapterOption{
+		WithName(cfg.Name),
+		WithShutdownTimeout(cfg.ShutdownTimeout),
+		WithAdapterLogger(m.log),
+	}
+	server, custom := m.custom[cfg.Name]
+	if !custom {
+		if m.backend == nil {
+			return fmt.Errorf("adapter: server %q: %w (give the manager a Backend such as stdlib.New, or a Server)", cfg.Name, ErrNoServer)
+		}
+		var err error
+		if server, err = m.backend(cfg, m.handler); err != nil {
+			return err
+		}
+		opts = append(opts, WithAddress(cfg.Network(), cfg.Addr()))
+	}
+	a := NewServerAdapter(m.bus, server, opts...)
+	m.adapters = append(m.adapters, a)
+	m.unsub = append(m.unsub, a.Subscribe())
+	return nil
+}
+
+// Close unsubscribes every server from the bus. It does not stop them.
+func (m *Manager) Close() {
+	for _, u := range m.unsub {
+		u()
+	}
+	m.unsub = nil
+}
+
+// Start starts the bus, and so every server, without blocking. On failure
+// the servers that started are stopped again and the error says which
+// address failed.
+func (m *Manager) Start(ctx context.Context) error { return m.bus.Start(ctx) }
+
+// StartWithCallback starts the bus and then runs fn in a goroutine the bus
+// owns.
+func (m *Manager) StartWithCallback(ctx context.Context, fn func(ctx context.Context)) error {
+	return m.bus.StartWithCallback(ctx, fn)
+}
+
+// Quickstart starts the bus and blocks until it exits (a signal, an exit
+// request, a server failing). It returns the start error, or the first
+// error a server died of, or nil after a clean exit; the bus's ExitCode
+// tells main what to exit with.
+func (m *Manager) Quickstart(ctx context.Context) error {
+	if err := m.Start(ctx); err != nil {
+		return err
+	}
+	if err := m.bus.Block(ctx); err != nil {
+		return err
+	}
+	for _, a := range m.adapters {
+		if err := a.Err(); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// Servers returns the adapters of the servers that are on, the default
+// server first.
+func (m *Manager) Servers() []*ServerAdapter { return m.adapters }
+
+// Server returns the adapter of the server called name, or nil.
+func (m *Manager) Server(name string) *ServerAdapter {
+	for _, a := range m.adapters {
+		if a.name == name {
+			return a
+		}
+	}
+	return nil
+}
+
+// Addr returns the default server's bound address (the real port when
+// configured with 0), or nil when it is not on.
+func (m *Manager) Addr() net.Addr {
+	if a := m.Server(""); a != nil {
+		return a.Addr()
+	}
+	return nil
+}
+
+// URL returns the default server's base URL ("http://127.0.0.1:8080",
+// "https://…", "unix:/path"), or "" when it is not on.
+func (m *Manager) URL() string {
+	if a := m.Server(""); a != nil {
+		return a.URL()
+	}
+	return ""
+}
+
+// ExitCode maps the error a main got from the kit to a process exit code:
+// 0 for nil, 2 for a configuration error, 1 for anything else (a bind
+// failure, a server that died).
+func ExitCode(err error) int {
+	var ce *ConfigError
+	switch {
+	case err == nil:
+		return 0
+	case errors.As(err, &ce):
+		return 2
+	default:
+		return 1
+	}
+}
