@@ -2,70 +2,124 @@ package adapter
 
 import (
 	"io/fs"
+	"net"
+	"strconv"
 	"time"
 )
 
 // Config is one server's settings, CherryPy's server.* namespace. Load fills
 // it from SERVER_* variables (SERVER_<NAME>_* for a named server); the zero
-// value is not the default: use Default or Load.
+// value is not the default: use Default or Load, and Validate a Config built
+// by hand.
+//
+// Each field names its variable after the prefix. A variable set to the
+// empty string counts as unset (its default applies), except SOCKET_HOST,
+// where empty means all interfaces.
 type Config struct {
 	// Name is the server's name: "" for the default server, else the name
-	// from SERVER_NAMES (lower case). It is not read from a variable.
+	// from SERVER_NAMES (lower case). It is not read from a variable; it
+	// decides the prefix of the variables named in error messages.
 	Name string `env:"-"`
 
-	// On switches a named server on or off (SERVER_<NAME>_ON). The default
-	// server is always on.
+	// On switches a named server on or off (SERVER_<NAME>_ON, default
+	// true). The default server is always on: Load sets On for it and
+	// rejects SERVER_ON set to anything but true.
 	On bool `env:"ON" envDefault:"true"`
 
-	// Host is the address to bind (socket_host).
+	// Host is the address to bind (socket_host). Default "127.0.0.1", as in
+	// CherryPy: only this machine can connect.
+	//
+	//   - "" (the variable set but empty) or "*": all interfaces, IPv4 and
+	//     IPv6 (dual-stack).
+	//   - "0.0.0.0": all IPv4 interfaces only.
+	//   - "::": all interfaces, dual-stack.
+	//   - an IPv6 literal, with or without brackets ("[::1]" and "::1");
+	//     Load stores it without brackets.
+	//   - a host name ("localhost"), bound on each address it resolves to.
 	Host string `env:"SOCKET_HOST" envDefault:"127.0.0.1"`
-	// Port is the TCP port (socket_port); 0 binds an ephemeral port.
+	// Port is the TCP port (socket_port), 0 to 65535; 0 binds an ephemeral
+	// port. Default 8080.
 	Port int `env:"SOCKET_PORT" envDefault:"8080"`
-	// SocketFile is a unix socket path (socket_file); it replaces Host/Port.
+	// SocketFile is a unix socket path (socket_file); when set it replaces
+	// Host and Port, and setting SOCKET_HOST or SOCKET_PORT as well is an
+	// error. Default: none (TCP).
 	SocketFile string `env:"SOCKET_FILE"`
-	// SocketFileMode is the unix socket file's permission bits, in octal.
+	// SocketFileMode is the unix socket file's permission bits, octal
+	// ("0660", "660" or "0o660"), at most 0777. Default 0660: owner and
+	// group may connect, other users may not.
 	SocketFileMode fs.FileMode `env:"SOCKET_FILE_MODE" envDefault:"0660"`
-	// SocketQueueSize is the listen backlog; 0 uses the system's maximum
-	// (net.core.somaxconn), as Go's own listeners do.
+	// SocketQueueSize is the listen backlog; 0 (the default) uses the
+	// system's maximum (net.core.somaxconn), as Go's own listeners do.
 	SocketQueueSize int `env:"SOCKET_QUEUE_SIZE" envDefault:"0"`
 	// SocketTimeout bounds the header read, idle keep-alive time and each
-	// stalled read or write of a connection.
+	// stalled read or write of a connection; 0 means no timeout. Default
+	// 10 s.
 	SocketTimeout time.Duration `env:"SOCKET_TIMEOUT" envDefault:"10s"`
 
-	// ThreadPool is how many handlers may run at once; 0 means no limit.
+	// ThreadPool is how many handlers may run at once; 0 (the default)
+	// means no limit.
 	ThreadPool int `env:"THREAD_POOL" envDefault:"0"`
 	// AcceptedQueueSize is how many requests may wait for a free slot of
-	// ThreadPool; -1 means no bound.
+	// ThreadPool; -1 (the default) means no bound, 0 that none wait.
 	AcceptedQueueSize int `env:"ACCEPTED_QUEUE_SIZE" envDefault:"-1"`
 	// AcceptedQueueTimeout is how long a request waits for a slot before it
-	// gets 503 with Retry-After.
+	// gets 503 with Retry-After. Default 10 s.
 	AcceptedQueueTimeout time.Duration `env:"ACCEPTED_QUEUE_TIMEOUT" envDefault:"10s"`
 	// ShutdownTimeout is how long Stop lets in-flight requests finish
-	// before it force-closes their connections.
+	// before it force-closes their connections; 0 closes them at once.
+	// Default 5 s.
 	ShutdownTimeout time.Duration `env:"SHUTDOWN_TIMEOUT" envDefault:"5s"`
 
-	// ProtocolVersion is the highest protocol spoken: "HTTP/1.1" or
-	// "HTTP/1.0".
+	// ProtocolVersion is the highest protocol spoken: "HTTP/1.1" (the
+	// default) or "HTTP/1.0". Empty, in a Config built by hand, means
+	// HTTP/1.1.
 	ProtocolVersion string `env:"PROTOCOL_VERSION" envDefault:"HTTP/1.1"`
 	// ReverseDNS resolves the client's host name for each request.
+	// Default false.
 	ReverseDNS bool `env:"REVERSE_DNS" envDefault:"false"`
 	// MaxRequestHeaderSize bounds the request line and headers, in bytes;
-	// larger requests get 431. 0 means no limit of our own.
+	// larger requests get 431. 0 means no limit of our own. Default
+	// 512000 (500 KiB).
 	MaxRequestHeaderSize int64 `env:"MAX_REQUEST_HEADER_SIZE" envDefault:"512000"`
 	// MaxRequestBodySize bounds the request body, in bytes; larger bodies
-	// get 413. 0 means no limit.
+	// get 413. 0 means no limit. Default 104857600 (100 MiB).
 	MaxRequestBodySize int64 `env:"MAX_REQUEST_BODY_SIZE" envDefault:"104857600"`
 
-	// SSLCertificate and SSLPrivateKey are PEM files; both set → HTTPS.
+	// SSLCertificate and SSLPrivateKey are PEM files; both set → HTTPS,
+	// one without the other is an error. Default: none.
 	SSLCertificate string `env:"SSL_CERTIFICATE"`
 	SSLPrivateKey  string `env:"SSL_PRIVATE_KEY"`
-	// SSLCertificateChain is a PEM file of intermediate certificates.
+	// SSLCertificateChain is a PEM file of intermediate certificates; it
+	// needs SSLCertificate. Default: none.
 	SSLCertificateChain string `env:"SSL_CERTIFICATE_CHAIN"`
-	// HTTP2 offers HTTP/2 over TLS (ALPN h2).
+	// HTTP2 offers HTTP/2 over TLS (ALPN h2). Default true.
 	HTTP2 bool `env:"HTTP2" envDefault:"true"`
 
-	// NoDelay sets TCP_NODELAY on accepted connections.
+	// NoDelay sets TCP_NODELAY on accepted connections. Default true.
 	NoDelay bool `env:"NODELAY" envDefault:"true"`
-	// Statistics collects per-server request statistics.
+	// Statistics collects per-server request statistics. Default false.
 	Statistics bool `env:"STATISTICS" envDefault:"false"`
+}
+
+// Network is "unix" when SocketFile is set, else "tcp".
+func (c Config) Network() string {
+	if c.SocketFile != "" {
+		return "unix"
+	}
+	return "tcp"
+}
+
+// Addr is the address to bind, for Network: the socket file's path, or
+// "host:port" with an IPv6 host in brackets (":port" for all interfaces).
+func (c Config) Addr() string {
+	if c.SocketFile != "" {
+		return c.SocketFile
+	}
+	return net.JoinHostPort(normalizeHost(c.Host), strconv.Itoa(c.Port))
+}
+
+// TLS reports whether the server speaks HTTPS: both SSLCertificate and
+// SSLPrivateKey are set.
+func (c Config) TLS() bool {
+	return c.SSLCertificate != "" && c.SSLPrivateKey != ""
 }

@@ -46,9 +46,12 @@ type Bus struct {
 
 	goCtx    context.Context // cancelled when the bus exits
 	goCancel context.CancelFunc
-	wg       sync.WaitGroup // the goroutines started by Go
-	exited   chan struct{}  // closed when Exit has finished
-	exitOnce sync.Once      // RequestExit starts one exit only
+	exited   chan struct{} // closed when Exit has finished
+	exitOnce sync.Once     // RequestExit starts one exit only
+
+	goMu   sync.Mutex    // guards goN and goIdle
+	goN    int           // goroutines owned by the bus still running
+	goIdle chan struct{} // closed while goN is 0, replaced when it leaves 0
 }
 
 // Option configures a Bus.
@@ -86,11 +89,13 @@ func New(opts ...Option) *Bus {
 		exec:    syscall.Exec,
 		changed: make(chan struct{}),
 		exited:  make(chan struct{}),
+		goIdle:  make(chan struct{}),
 		args:    os.Args,
 		env:     os.Environ(),
 	}
 	b.exePath, _ = os.Executable()
 	b.wd, _ = os.Getwd()
+	close(b.goIdle)
 	empty := table{}
 	b.subs.Store(&empty)
 	b.goCtx, b.goCancel = context.WithCancel(context.Background())
@@ -145,9 +150,11 @@ func (b *Bus) Wait(ctx context.Context, states ...State) (State, error) {
 	}
 }
 
-// ExitCode is the code the process should end with once the bus has exited:
-// the code of an exit request, else 1 when a stop or exit listener failed,
-// else 0.
+// ExitCode is the code the process should end with once the bus has exited.
+// The first non-zero code set wins: that of an exit request (RequestExit, or
+// a listener's *ExitRequest, which becomes 1 when a listener failed before
+// it in the same publish), or 1 when a stop or exit listener failed during
+// Exit. It is 0 otherwise.
 func (b *Bus) ExitCode() int {
 	b.stateMu.Lock()
 	defer b.stateMu.Unlock()
@@ -163,11 +170,49 @@ func (b *Bus) setExitCode(code int) {
 }
 
 // Go runs fn in a goroutine owned by the bus: Block waits for it before it
-// returns. fn's context is cancelled when the bus exits.
+// returns. fn's context is cancelled when the bus exits (at once, for a fn
+// started after Exit). Go may be called at any time, also while Block
+// waits.
 func (b *Bus) Go(fn func(ctx context.Context)) {
-	b.wg.Add(1)
+	b.goAdd()
 	go func() {
-		defer b.wg.Done()
+		defer b.goDone()
 		fn(b.goCtx)
 	}()
+}
+
+func (b *Bus) goAdd() {
+	b.goMu.Lock()
+	defer b.goMu.Unlock()
+	if b.goN == 0 {
+		b.goIdle = make(chan struct{})
+	}
+	b.goN++
+}
+
+func (b *Bus) goDone() {
+	b.goMu.Lock()
+	defer b.goMu.Unlock()
+	b.goN--
+	if b.goN == 0 {
+		close(b.goIdle)
+	}
+}
+
+// waitGoroutines returns once no goroutine owned by the bus runs, or ctx's
+// error when ctx ends first.
+func (b *Bus) waitGoroutines(ctx context.Context) error {
+	for {
+		b.goMu.Lock()
+		n, idle := b.goN, b.goIdle
+		b.goMu.Unlock()
+		if n == 0 {
+			return nil
+		}
+		select {
+		case <-idle:
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+	}
 }

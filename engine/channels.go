@@ -132,13 +132,14 @@ func (b *Bus) Publish(ctx context.Context, channel string, arg any) ([]any, erro
 	if len(list) == 0 {
 		return nil, nil
 	}
-	results, _, err := b.publish(ctx, channel, list, arg)
+	results, _, err := b.publish(ctx, channel, list, arg, false)
 	return results, err
 }
 
-// publish runs list and also returns the subscriptions that succeeded, in
-// running order, for the start roll-back.
-func (b *Bus) publish(ctx context.Context, channel string, list []*subscription, arg any) ([]any, []*subscription, error) {
+// publish runs list. With track set it also returns the subscriptions that
+// succeeded, in running order, for the start roll-back; Publish does not
+// need them and saves the allocations.
+func (b *Bus) publish(ctx context.Context, channel string, list []*subscription, arg any, track bool) ([]any, []*subscription, error) {
 	results := make([]any, 0, len(list))
 	var (
 		errs []error
@@ -148,7 +149,9 @@ func (b *Bus) publish(ctx context.Context, channel string, list []*subscription,
 		res, err := call(ctx, s, arg)
 		results = append(results, res)
 		if err == nil {
-			ok = append(ok, s)
+			if track {
+				ok = append(ok, s)
+			}
 			continue
 		}
 		var exit *ExitRequest

@@ -35,7 +35,7 @@ func (b *Bus) Start(ctx context.Context) error {
 		b.setState(Started)
 		return nil
 	}
-	_, started, err := b.publish(ctx, ChannelStart, list, nil)
+	_, started, err := b.publish(ctx, ChannelStart, list, nil, true)
 	if err == nil {
 		b.setState(Started)
 		return nil
@@ -133,12 +133,16 @@ func (b *Bus) Exit(ctx context.Context) error {
 
 // RequestExit asks the bus to exit with code, in the background, and returns
 // at once. It is the way for listeners and servers to end the process: they
-// must not call Exit themselves while the bus may be waiting on them. Only
-// the first request's code counts.
+// must not call Exit themselves while the bus may be waiting on them. The
+// first non-zero code counts (see ExitCode); only the first request starts
+// an exit, and the goroutine running it belongs to the bus (Block waits for
+// it).
 func (b *Bus) RequestExit(code int) {
 	b.setExitCode(code)
 	b.exitOnce.Do(func() {
+		b.goAdd()
 		go func() {
+			defer b.goDone()
 			if err := b.Exit(context.Background()); err != nil {
 				b.log.Error("exit failed", "err", err)
 			}
@@ -165,11 +169,13 @@ func (b *Bus) RequestRestart() {
 	b.RequestExit(0)
 }
 
-// Block waits until the bus has exited, exit listeners included (publishing main at the interval set
-// by WithMainInterval, if any), then for every goroutine started by Go. If
-// Restart was called, it then re-executes the program and, when that works,
-// never returns. It returns ctx's error when ctx ends first, or the re-exec
-// error.
+// Block waits until the bus has exited, exit listeners included (publishing
+// main at the interval set by WithMainInterval, if any), then for every
+// goroutine owned by the bus (those started by Go or StartWithCallback, and
+// a background exit). If Restart was called, it then re-executes the
+// program and, when that works, never returns. It returns ctx's error when
+// ctx ends first, or the re-exec error; Block starts no goroutine of its
+// own, so returning early leaves nothing behind.
 func (b *Bus) Block(ctx context.Context) error {
 	var tick <-chan time.Time
 	if b.mainInterval > 0 {
@@ -188,12 +194,8 @@ wait:
 			return ctx.Err()
 		}
 	}
-	done := make(chan struct{})
-	go func() { b.wg.Wait(); close(done) }()
-	select {
-	case <-done:
-	case <-ctx.Done():
-		return ctx.Err()
+	if err := b.waitGoroutines(ctx); err != nil {
+		return err
 	}
 	b.stateMu.Lock()
 	restart := b.restart

@@ -1,0 +1,123 @@
+package main
+
+import (
+	"fmt"
+	"net/http"
+	"time"
+)
+
+// startStop is one spawn of a server: how long until its first 200, and
+// after SIGTERM (with the probe's keep-alive connection left open and
+// idle) how long until the port is free and until the process exited.
+type startStop struct {
+	first200 time.Duration
+	portFree time.Duration
+	exit     time.Duration
+}
+
+// measureStartStop spawns t's program, times its first 200 from just
+// before the spawn, then stops it with an idle keep-alive connection open.
+func measureStartStop(t target) (startStop, error) {
+	var r startStop
+	t0 := time.Now()
+	p, err := spawn(t.argv, t.env)
+	if err != nil {
+		return r, err
+	}
+	defer p.stop()
+	c, err := awaitFirst200(t, p, time.Now().Add(30*time.Second))
+	if err != nil {
+		return r, err
+	}
+	r.first200 = time.Since(t0)
+	defer c.Close()
+	if err := awaitStarted(t, p); err != nil {
+		return r, err
+	}
+
+	sig, err := p.terminate()
+	if err != nil {
+		return r, err
+	}
+	free, err := awaitPortFree(t.addr, sig.Add(stopTimeout))
+	if err != nil {
+		return r, err
+	}
+	r.portFree = free.Sub(sig)
+	select {
+	case <-p.done:
+		r.exit = p.exitedAt.Sub(sig)
+	case <-time.After(stopTimeout):
+		return r, fmt.Errorf("no exit within %v of SIGTERM", stopTimeout)
+	}
+	return r, nil
+}
+
+// inFlight is a stop with a two-second request running.
+type inFlight struct {
+	completed bool          // the request got its 200
+	detail    string        // what it got otherwise
+	portFree  time.Duration // SIGTERM → port free
+	exit      time.Duration // SIGTERM → process exit
+	answered  time.Duration // SIGTERM → the slow request's answer
+}
+
+// measureInFlight starts t's slow-capable program, sends GET /slow, and
+// once the handler announced itself sends SIGTERM.
+func measureInFlight(t target) (inFlight, error) {
+	var r inFlight
+	p, err := startServer(t)
+	if err != nil {
+		return r, err
+	}
+	defer p.stop()
+	c, err := dialTarget(t, 5*time.Second)
+	if err != nil {
+		return r, err
+	}
+	defer c.Close()
+	type answer struct {
+		status int
+		err    error
+		at     time.Time
+	}
+	answers := make(chan answer, 1)
+	go func() {
+		status, err := c.get("/slow", 15*time.Second)
+		answers <- answer{status, err, time.Now()}
+	}()
+	select {
+	case <-p.slow:
+	case <-time.After(10 * time.Second):
+		return r, fmt.Errorf("the /slow handler never started: %s", p.output())
+	}
+	sig, err := p.terminate()
+	if err != nil {
+		return r, err
+	}
+	free, err := awaitPortFree(t.addr, sig.Add(stopTimeout))
+	if err != nil {
+		return r, err
+	}
+	r.portFree = free.Sub(sig)
+	select {
+	case a := <-answers:
+		r.answered = a.at.Sub(sig)
+		r.completed = a.err == nil && a.status == http.StatusOK
+		switch {
+		case a.err != nil:
+			r.detail = a.err.Error()
+		case a.status != http.StatusOK:
+			r.detail = fmt.Sprintf("status %d", a.status)
+		}
+	case <-time.After(stopTimeout):
+		r.detail = "no answer"
+	}
+	select {
+	case <-p.done:
+		r.exit = p.exitedAt.Sub(sig)
+	case <-time.After(stopTimeout):
+		return r, fmt.Errorf("no exit within %v of SIGTERM", stopTimeout)
+	}
+	return r, nil
+}

@@ -1,0 +1,121 @@
+package main
+
+import (
+	"fmt"
+	"net"
+	"os"
+	"path/filepath"
+	"strconv"
+)
+
+// Server names as they appear in the tables.
+const (
+	srvRawHTTP  = "raw net/http"
+	srvRawChi   = "net/http + chi"
+	srvKit      = "cherrygo (examples/hello)"
+	srvCherryPy = "CherryPy 18"
+)
+
+// Transports.
+const (
+	tcp   = "TCP"
+	unix  = "unix socket"
+	tlsH1 = "TLS HTTP/1.1"
+	tlsH2 = "TLS HTTP/2"
+)
+
+// target is one server program reachable over one transport.
+type target struct {
+	server    string
+	transport string
+	argv      []string
+	env       []string
+	network   string // "tcp" or "unix"
+	addr      string // host:port or socket path
+	tls       bool
+	// startedLine says the program prints "engine-started" once fully
+	// started (CherryPy); stops are measured only after it.
+	startedLine bool
+}
+
+// url is the address for wrk and h2load.
+func (t target) url() string {
+	if t.tls {
+		return "https://" + t.addr + "/"
+	}
+	return "http://" + t.addr + "/"
+}
+
+// programs finds each server's command line; a missing binary gives an
+// error kept for the report instead of a command.
+type programs struct {
+	argv map[string][]string // server → argv (hello for the kit)
+	slow map[string][]string // server → argv of the variant with /slow
+	miss map[string]string   // server → why it cannot run
+}
+
+func findPrograms(s settings) programs {
+	p := programs{argv: map[string][]string{}, slow: map[string][]string{}, miss: map[string]string{}}
+	bin := func(name string) ([]string, bool) {
+		path := filepath.Join(s.bin, name)
+		if _, err := os.Stat(path); err != nil {
+			return nil, false
+		}
+		return []string{path}, true
+	}
+	for server, name := range map[string]string{srvRawHTTP: "rawhttp", srvRawChi: "rawchi"} {
+		if a, ok := bin(name); ok {
+			p.argv[server], p.slow[server] = a, a
+		} else {
+			p.miss[server] = name + " not built"
+		}
+	}
+	if a, ok := bin("hello"); ok {
+		p.argv[srvKit] = a
+	} else {
+		p.miss[srvKit] = "examples/hello not built"
+	}
+	if a, ok := bin("kit"); ok {
+		p.slow[srvKit] = a
+	}
+	if _, err := os.Stat(s.cherrypy); err == nil {
+		p.argv[srvCherryPy] = []string{s.python, s.cherrypy}
+		p.slow[srvCherryPy] = p.argv[srvCherryPy]
+	} else {
+		p.miss[srvCherryPy] = s.cherrypy + " missing"
+	}
+	return p
+}
+
+// freePort asks the kernel for a free loopback port.
+func freePort() (string, error) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return "", fmt.Errorf("free port: %w", err)
+	}
+	defer ln.Close()
+	return strconv.Itoa(ln.Addr().(*net.TCPAddr).Port), nil
+}
+
+// newTarget sets up argv to serve over transport on a fresh address.
+func newTarget(s settings, server, transport string, argv []string, seq int) (target, error) {
+	t := target{server: server, transport: transport, argv: argv, network: "tcp", startedLine: server == srvCherryPy}
+	switch transport {
+	case unix:
+		t.network = "unix"
+		t.addr = filepath.Join(s.tmp, fmt.Sprintf("bench-%d.sock", seq))
+		_ = os.Remove(t.addr)
+		t.env = []string{"SERVER_SOCKET_FILE=" + t.addr}
+		return t, nil
+	case tlsH1, tlsH2:
+		t.tls = true
+		t.env = []string{"SERVER_SSL_CERTIFICATE=" + s.cert, "SERVER_SSL_PRIVATE_KEY=" + s.key}
+	}
+	port, err := freePort()
+	if err != nil {
+		return t, err
+	}
+	t.addr = net.JoinHostPort("127.0.0.1", port)
+	t.env = append(t.env, "SERVER_SOCKET_HOST=127.0.0.1", "SERVER_SOCKET_PORT="+port)
+	return t, nil
+}

@@ -1,0 +1,89 @@
+package main
+
+import (
+	"flag"
+	"fmt"
+	"os"
+	"strconv"
+	"time"
+)
+
+// settings is everything one run needs: where the programs are and how
+// long and how often to measure.
+type settings struct {
+	bin       string // directory holding rawhttp, rawchi, hello, kit, loadgen
+	python    string // interpreter with CherryPy
+	cherrypy  string // bench/servers/cherrypy_hello.py
+	wrkScript string // bench/wrk/report.lua
+	cert, key string
+	out       string
+	tmp       string // scratch directory (unix sockets, h2load logs)
+
+	duration      time.Duration
+	warmup        time.Duration
+	rounds        int
+	connections   int
+	lifecycleRuns int
+	idleConns     int
+	clkTck        int
+}
+
+func loadSettings(args []string) (settings, error) {
+	var s settings
+	fs := flag.NewFlagSet("harness", flag.ContinueOnError)
+	fs.StringVar(&s.bin, "bin", "", "directory with the built servers and loadgen")
+	fs.StringVar(&s.python, "python", "/usr/bin/python3", "python with CherryPy")
+	fs.StringVar(&s.cherrypy, "cherrypy", "bench/servers/cherrypy_hello.py", "CherryPy app")
+	fs.StringVar(&s.wrkScript, "wrk-script", "bench/wrk/report.lua", "wrk Lua report script")
+	fs.StringVar(&s.cert, "cert", "", "TLS certificate (PEM)")
+	fs.StringVar(&s.key, "key", "", "TLS private key (PEM)")
+	fs.StringVar(&s.out, "out", "bench/RESULTS.md", "report to write")
+	fs.StringVar(&s.tmp, "tmp", os.TempDir(), "scratch directory")
+	if err := fs.Parse(args); err != nil {
+		return s, fmt.Errorf("flags: %w", err)
+	}
+	if s.bin == "" {
+		return s, fmt.Errorf("flags: -bin is required")
+	}
+	ints := []struct {
+		name     string
+		def      int
+		min, max int
+		dst      *int
+	}{
+		{"BENCH_DURATION", 5, 1, 10, nil},
+		{"BENCH_WARMUP", 1, 0, 10, nil},
+		{"BENCH_ROUNDS", 3, 1, 20, &s.rounds},
+		{"BENCH_CONNECTIONS", 50, 1, 50, &s.connections},
+		{"BENCH_LIFECYCLE_RUNS", 5, 1, 50, &s.lifecycleRuns},
+		{"BENCH_IDLE_CONNS", 5000, 1, 15000, &s.idleConns},
+		{"BENCH_CLK_TCK", 100, 1, 1000000, &s.clkTck},
+	}
+	var dur, warm int
+	ints[0].dst, ints[1].dst = &dur, &warm
+	for _, v := range ints {
+		n, err := envInt(v.name, v.def, v.min, v.max)
+		if err != nil {
+			return s, err
+		}
+		*v.dst = n
+	}
+	s.duration = time.Duration(dur) * time.Second
+	s.warmup = time.Duration(warm) * time.Second
+	return s, nil
+}
+
+func envInt(name string, def, lo, hi int) (int, error) {
+	v, ok := os.LookupEnv(name)
+	if !ok || v == "" {
+		return def, nil
+	}
+	n, err := strconv.Atoi(v)
+	if err != nil || n < lo || n > hi {
+		return 0, fmt.Errorf("%s=%q: want a whole number from %d to %d", name, v, lo, hi)
+	}
+	return n, nil
+}
+
+// smoke reports whether this run is too short to be quoted as a result.
+func (s settings) smoke() bool { return s.duration < 5*time.Second || s.rounds < 3 }

@@ -1,0 +1,62 @@
+#!/usr/bin/env bash
+# bench/run.sh — the cherrygo load and lifecycle benchmark in one command.
+#
+# Installs what is missing (wrk, h2load, CherryPy 18, openssl, curl) with
+# apt-get, makes a throw-away self-signed certificate, builds the Go servers
+# and the load generator, runs bench/harness and writes bench/RESULTS.md.
+#
+#   bench/run.sh                                # full run (~5 minutes)
+#   BENCH_DURATION=1 BENCH_ROUNDS=1 bench/run.sh  # smoke run (~1 minute)
+#
+# Settings (environment): BENCH_DURATION (s, 1-10, default 5), BENCH_ROUNDS
+# (3), BENCH_WARMUP (s, 1), BENCH_CONNECTIONS (<= 50), BENCH_LIFECYCLE_RUNS
+# (5), BENCH_IDLE_CONNS (5000), BENCH_OUT (bench/RESULTS.md).
+set -euo pipefail
+
+root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+cd "$root"
+
+need=()
+command -v wrk >/dev/null || need+=(wrk)
+command -v h2load >/dev/null || need+=(nghttp2-client)
+command -v openssl >/dev/null || need+=(openssl)
+command -v curl >/dev/null || need+=(curl)
+/usr/bin/python3 -c 'import cherrypy' 2>/dev/null || need+=(python3-cherrypy3)
+if ((${#need[@]})); then
+	echo "run.sh: installing ${need[*]}" >&2
+	sudo=""
+	[[ $(id -u) -eq 0 ]] || sudo="sudo"
+	$sudo apt-get update -qq
+	DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq "${need[@]}" >/dev/null
+fi
+
+# 5,000 idle connections need as many descriptors in the server and in the
+# load generator.
+ulimit -n 20000 2>/dev/null || ulimit -n "$(ulimit -Hn)"
+
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+mkdir -p "$work/bin" "$work/tmp"
+
+openssl req -x509 -newkey rsa:2048 -nodes -days 2 -subj /CN=127.0.0.1 \
+	-addext subjectAltName=IP:127.0.0.1 \
+	-keyout "$work/key.pem" -out "$work/cert.pem" 2>/dev/null
+
+go build -o "$work/bin/" ./bench/servers/rawhttp ./bench/servers/rawchi ./bench/loadgen
+go build -o "$work/bin/harness" ./bench/harness
+# The full stack: examples/hello for throughput, bench/servers/kit (the same
+# program plus GET /slow) for the stop with a request in flight. A build
+# failure leaves their rows as n/a instead of stopping the run.
+go build -o "$work/bin/hello" ./examples/hello ||
+	echo "run.sh: examples/hello did not build; its rows will be n/a" >&2
+go build -o "$work/bin/kit" ./bench/servers/kit ||
+	echo "run.sh: bench/servers/kit did not build; the kit's in-flight stop will be n/a" >&2
+
+BENCH_CLK_TCK=$(getconf CLK_TCK) "$work/bin/harness" \
+	-bin "$work/bin" \
+	-python /usr/bin/python3 \
+	-cherrypy bench/servers/cherrypy_hello.py \
+	-wrk-script bench/wrk/report.lua \
+	-cert "$work/cert.pem" -key "$work/key.pem" \
+	-tmp "$work/tmp" \
+	-out "${BENCH_OUT:-bench/RESULTS.md}"

@@ -1,0 +1,117 @@
+package engine
+
+import (
+	"errors"
+	"fmt"
+	"net/http"
+)
+
+// HTTPError is an HTTP error response as a value. A handler raises it with
+// Raise (or panic), a hook returns it, and Run answers with Status and the
+// tree's error page. A Status outside 400–599 is answered as 500.
+type HTTPError struct {
+	Status  int
+	Message string // shown on the error page; empty: the status text
+	// Err is the cause, if any (a *PanicError for a panic).
+	Err error
+	// Traceback is the panic's stack, set by Run only when the tree's
+	// Tracebacks is on.
+	Traceback string
+}
+
+func (e *HTTPError) Error() string {
+	msg := e.Message
+	if msg == "" {
+		msg = http.StatusText(e.Status)
+	}
+	if e.Err != nil {
+		return fmt.Sprintf("engine: HTTP %d: %s: %v", e.Status, msg, e.Err)
+	}
+	return fmt.Sprintf("engine: HTTP %d: %s", e.Status, msg)
+}
+
+func (e *HTTPError) Unwrap() error { return e.Err }
+
+// HTTPRedirect is a redirect response as a value, raised like HTTPError.
+// URL may be relative to the request's path. Status 0 means 303 See Other
+// for HTTP/1.1 requests and 302 Found for HTTP/1.0; a Status outside
+// 300–399 is answered as 500.
+type HTTPRedirect struct {
+	URL    string
+	Status int
+}
+
+func (e *HTTPRedirect) Error() string {
+	return fmt.Sprintf("engine: redirect %d to %s", e.Status, e.URL)
+}
+
+// PanicError is the cause of the 500 that answers a panic.
+type PanicError struct {
+	Value any
+	Stack []byte
+}
+
+func (e *PanicError) Error() string { return fmt.Sprintf("panic: %v", e.Value) }
+
+// Unwrap returns the panic value when it is an error.
+func (e *PanicError) Unwrap() error {
+	err, _ := e.Value.(error)
+	return err
+}
+
+// Raise panics with err so that Run answers it: an *HTTPError or
+// *HTTPRedirect (also wrapped) becomes its response, anything else a 500.
+// A nil err does nothing.
+func Raise(err error) {
+	if err != nil {
+		panic(err)
+	}
+}
+
+// Redirect raises an *HTTPRedirect to url with status (0: see HTTPRedirect).
+func Redirect(url string, status int) { panic(&HTTPRedirect{URL: url, Status: status}) }
+
+// Error raises an *HTTPError with status and message.
+func Error(status int, message string) { panic(&HTTPError{Status: status, Message: message}) }
+
+// errAborted marks a response that has to be cut off: the handler panicked
+// with http.ErrAbortHandler, or failed after its header was sent.
+var errAborted = errors.New("engine: response aborted")
+
+// classify turns what a handler or hook raised into the answer: an
+// *HTTPError or an *HTTPRedirect, normalised.
+func classify(err error) (he *HTTPError, redirect *HTTPRedirect) {
+	if errors.As(err, &redirect) {
+		if redirect.Status == 0 || (redirect.Status >= 300 && redirect.Status <= 399) {
+			return nil, redirect
+		}
+		return &HTTPError{Status: http.StatusInternalServerError, Err: err}, nil
+	}
+	if errors.As(err, &he) {
+		if he.Status < 400 || he.Status > 599 {
+			return &HTTPError{Status: http.StatusInternalServerError, Message: he.Message, Err: err}, nil
+		}
+		return he, nil
+	}
+	return &HTTPError{Status: http.StatusInternalServerError, Err: err}, nil
+}
+
+// recovered turns a recovered panic value into an error for classify.
+func recovered(p any, stack []byte) error {
+	switch v := p.(type) {
+	case HTTPError:
+		return &v
+	case HTTPRedirect:
+		return &v
+	case error:
+		if v == http.ErrAbortHandler {
+			return errAborted
+		}
+		var he *HTTPError
+		var hr *HTTPRedirect
+		if errors.As(v, &he) || errors.As(v, &hr) {
+			return v
+		}
+	}
+	return &PanicError{Value: p, Stack: stack}
+}

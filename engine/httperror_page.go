@@ -1,0 +1,103 @@
+package engine
+
+import (
+	"io"
+	"net/http"
+	"path"
+	"strconv"
+	"strings"
+)
+
+// DefaultErrorPage writes the plain-text page used when Tree.ErrorPage is
+// nil: the status line, the message, and the traceback when there is one.
+func DefaultErrorPage(w http.ResponseWriter, _ *http.Request, e *HTTPError) {
+	msg := e.Message
+	if msg == "" {
+		msg = http.StatusText(e.Status)
+	}
+	var b strings.Builder
+	b.WriteString(strconv.Itoa(e.Status))
+	b.WriteByte(' ')
+	b.WriteString(http.StatusText(e.Status))
+	b.WriteString("\n\n")
+	b.WriteString(msg)
+	b.WriteByte('\n')
+	if e.Traceback != "" {
+		b.WriteString("\n")
+		b.WriteString(e.Traceback)
+	}
+	h := w.Header()
+	h.Set("Content-Type", "text/plain; charset=utf-8")
+	h.Set("X-Content-Type-Options", "nosniff")
+	h.Set("Content-Length", strconv.Itoa(b.Len()))
+	w.WriteHeader(e.Status)
+	io.WriteString(w, b.String()) //nolint:errcheck // the client may be gone
+}
+
+// clearForError removes the headers the failed handler may have set that
+// would lie about the error page.
+func clearForError(h http.Header) {
+	for _, k := range [...]string{"Content-Length", "Content-Type", "Content-Encoding", "Etag", "Last-Modified", "Trailer"} {
+		h.Del(k)
+	}
+}
+
+// writeErrorPage writes he with the tree's page; a page that panics or
+// writes nothing is replaced by a plain-text 500 when still possible.
+func (r *Request) writeErrorPage(he *HTTPError) {
+	page := r.tree.ErrorPage
+	if page == nil {
+		page = DefaultErrorPage
+	}
+	clearForError(r.rw.Header())
+	if p := r.safePage(page, he); p != nil || !r.rw.wroteHeader {
+		if p != nil {
+			r.tree.logger().Error("error page failed", "request", r.ID, "status", he.Status, "panic", p)
+		}
+		if r.rw.wroteHeader {
+			r.abort = true
+			return
+		}
+		clearForError(r.rw.Header())
+		r.rw.Header().Set("Content-Type", "text/plain; charset=utf-8")
+		r.rw.WriteHeader(http.StatusInternalServerError)
+		io.WriteString(&r.rw, "500 Internal Server Error\n") //nolint:errcheck // the client may be gone
+	}
+}
+
+func (r *Request) safePage(page func(http.ResponseWriter, *http.Request, *HTTPError), he *HTTPError) (p any) {
+	defer func() { p = recover() }()
+	page(&r.rw, &r.app, he)
+	return nil
+}
+
+// writeRedirect answers with a redirect; a relative URL is resolved
+// against the request's whole path.
+func (r *Request) writeRedirect(hr *HTTPRedirect) {
+	status := hr.Status
+	if status == 0 {
+		status = http.StatusFound
+		if r.ResponseProtocol() == "HTTP/1.1" {
+			status = http.StatusSeeOther
+		}
+	}
+	target := hr.URL
+	if !strings.Contains(target, "://") && !strings.HasPrefix(target, "/") {
+		base := r.Path()
+		if !strings.HasSuffix(base, "/") {
+			base = path.Dir(base)
+		}
+		q := ""
+		if i := strings.IndexByte(target, '?'); i >= 0 {
+			target, q = target[:i], target[i:]
+		}
+		trailing := strings.HasSuffix(target, "/") || target == "" || target == "."
+		target = path.Join(base, target)
+		if trailing && !strings.HasSuffix(target, "/") {
+			target += "/"
+		}
+		target += q
+	}
+	clearForError(r.rw.Header())
+	http.Redirect(&r.rw, &r.app, target, status)
+}

@@ -1,0 +1,180 @@
+package engine_test
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/seed-49a6713b/cherrygo/engine"
+	"github.com/seed-49a6713b/cherrygo/engine/enginetest"
+)
+
+func raising(fn func()) http.Handler {
+	return http.HandlerFunc(func(http.ResponseWriter, *http.Request) { fn() })
+}
+
+func TestHTTPErrorForms(t *testing.T) {
+	tree := engine.NewTree()
+	tree.Logger = discardLogger()
+	tree.Mount("/ptr", raising(func() { engine.Raise(&engine.HTTPError{Status: 418, Message: "teapot"}) }))
+	tree.Mount("/value", raising(func() { panic(engine.HTTPError{Status: 409}) }))
+	tree.Mount("/wrapped", raising(func() {
+		engine.Raise(fmt.Errorf("loading: %w", &engine.HTTPError{Status: 404, Message: "no post"}))
+	}))
+	tree.Mount("/bad-status", raising(func() { engine.Error(200, "not an error") }))
+	tree.Mount("/nil", raising(func() { engine.Raise(nil) }))
+	c := enginetest.New(tree)
+	for path, want := range map[string]struct {
+		status int
+		text   string
+	}{
+		"/ptr":        {418, "teapot"},
+		"/value":      {409, "Conflict"},
+		"/wrapped":    {404, "no post"},
+		"/bad-status": {500, "not an error"},
+		"/nil":        {200, ""},
+	} {
+		resp := c.Get(path)
+		assert.Equal(t, want.status, resp.StatusCode, path)
+		assert.Contains(t, body(t, resp), want.text, path)
+	}
+}
+
+func TestRedirects(t *testing.T) {
+	tree := engine.NewTree()
+	tree.Mount("/blog", http.HandlerFunc(func(_ http.ResponseWriter, r *http.Request) {
+		engine.Raise(&engine.HTTPRedirect{URL: r.URL.Query().Get("to"), Status: 0})
+	}))
+	tree.Mount("/perm", raising(func() { engine.Redirect("https://example.org/", http.StatusMovedPermanently) }))
+	tree.Mount("/bad", raising(func() { engine.Redirect("/x", 200) }))
+	tree.Logger = discardLogger()
+	c := enginetest.New(tree)
+	for target, want := range map[string]string{
+		"/blog/posts/1?to=/abs":    "/abs",
+		"/blog/posts/1?to=2":       "/blog/posts/2",
+		"/blog/posts/?to=2":        "/blog/posts/2",
+		"/blog/posts/1?to=../tags": "/blog/tags",
+		"/blog/posts/1?to=x/?a=b":  "/blog/posts/x/?a=b",
+	} {
+		resp := c.Get(target)
+		assert.Equal(t, http.StatusSeeOther, resp.StatusCode, target)
+		assert.Equal(t, want, resp.Header.Get("Location"), target)
+	}
+	req := c.NewRequest(http.MethodGet, "/blog/1?to=/y", nil)
+	req.Protocol = "HTTP/1.0"
+	assert.Equal(t, http.StatusFound, c.Do(req).StatusCode)
+
+	resp := c.Get("/perm")
+	assert.Equal(t, http.StatusMovedPermanently, resp.StatusCode)
+	assert.Equal(t, "https://example.org/", resp.Header.Get("Location"))
+	assert.Equal(t, http.StatusInternalServerError, c.Get("/bad").StatusCode)
+}
+
+func TestPanicIs500WithTracebackOnlyWhenOn(t *testing.T) {
+	tree := engine.NewTree()
+	logs := &syncBuffer{}
+	tree.Logger = textLogger(logs)
+	tree.Mount("/", http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		w.Header().Set("Content-Length", "1000")
+		panic("kaboom")
+	}))
+	c := enginetest.New(tree)
+
+	resp := c.Get("/")
+	assert.Equal(t, http.StatusInternalServerError, resp.StatusCode)
+	b := body(t, resp)
+	assert.NotContains(t, b, "goroutine")
+	assert.Equal(t, "text/plain; charset=utf-8", resp.Header.Get("Content-Type"))
+	assert.Contains(t, logs.String(), "kaboom")
+
+	tree.Tracebacks = true
+	resp = c.Get("/")
+	assert.Equal(t, http.StatusInternalServerError, resp.StatusCode)
+	b = body(t, resp)
+	assert.Contains(t, b, "goroutine")
+	assert.Contains(t, b, "httperror_test.go")
+	// The server goes on serving.
+	assert.Equal(t, http.StatusInternalServerError, c.Get("/").StatusCode)
+}
+
+func TestCustomErrorPage(t *testing.T) {
+	tree := engine.NewTree()
+	var seen *engine.HTTPError
+	tree.ErrorPage = func(w http.ResponseWriter, r *http.Request, e *engine.HTTPError) {
+		seen = e
+		w.Header().Set("Content-Type", "application/json")
+		w.WriteHeader(e.Status)
+		fmt.Fprintf(w, `{"status":%d,"path":%q}`, e.Status, r.URL.Path)
+	}
+	resp := enginetest.New(tree).Get("/missing")
+	assert.Equal(t, http.StatusNotFound, resp.StatusCode)
+	assert.Equal(t, `{"status":404,"path":"/missing"}`, body(t, resp))
+	require.NotNil(t, seen)
+	assert.Equal(t, 404, seen.Status)
+}
+
+func TestFailingErrorPageGivesPlain500(t *testing.T) {
+	tree := engine.NewTree()
+	tree.Logger = discardLogger()
+	tree.ErrorPage = func(http.ResponseWriter, *http.Request, *engine.HTTPError) { panic("page broken") }
+	resp := enginetest.New(tree).Get("/missing")
+	assert.Equal(t, http.StatusInternalServerError, resp.StatusCode)
+	assert.Equal(t, "500 Internal Server Error\n", body(t, resp))
+
+	tree.ErrorPage = func(http.ResponseWriter, *http.Request, *engine.HTTPError) {} // writes nothing
+	resp = enginetest.New(tree).Get("/missing")
+	assert.Equal(t, http.StatusInternalServerError, resp.StatusCode)
+}
+
+// After the header went out, an error cannot change the response.
+func TestErrorAfterHeaderKeepsResponse(t *testing.T) {
+	tree := engine.NewTree()
+	tree.Logger = discardLogger()
+	tree.Mount("/", http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+		io.WriteString(w, "partial")
+		engine.Error(http.StatusTeapot, "too late")
+	}))
+	resp := enginetest.New(tree).Get("/")
+	assert.Equal(t, http.StatusOK, resp.StatusCode)
+	assert.Equal(t, "partial", body(t, resp))
+}
+
+// Behind net/http (Source set) a failure after the header aborts the
+// connection; a handler's own http.ErrAbortHandler does too.
+func TestAbortPanicsOnlyBehindNetHTTP(t *testing.T) {
+	tree := engine.NewTree()
+	tree.Logger = discardLogger()
+	tree.Mount("/late", http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+		io.WriteString(w, "partial")
+		panic("late")
+	}))
+	tree.Mount("/abort", raising(func() { panic(http.ErrAbortHandler) }))
+	for _, path := range []string{"/late", "/abort"} {
+		req := engine.NewRequest(http.MethodGet, path, nil)
+		assert.NotPanics(t, func() { req.Run(tree, httptest.NewRecorder()) }, path)
+
+		src := httptest.NewRequest(http.MethodGet, path, nil)
+		req = engine.NewRequest(http.MethodGet, path, nil)
+		req.Source = src
+		assert.PanicsWithValue(t, http.ErrAbortHandler, func() { req.Run(tree, httptest.NewRecorder()) }, path)
+	}
+}
+
+func TestErrorTypes(t *testing.T) {
+	cause := errors.New("db down")
+	he := &engine.HTTPError{Status: 503, Err: cause}
+	assert.ErrorIs(t, he, cause)
+	assert.Contains(t, he.Error(), "503")
+	assert.Contains(t, he.Error(), "Service Unavailable")
+	pe := &engine.PanicError{Value: cause}
+	assert.ErrorIs(t, pe, cause)
+	assert.Equal(t, "panic: db down", pe.Error())
+	assert.Contains(t, (&engine.HTTPRedirect{URL: "/x", Status: 302}).Error(), "/x")
+}

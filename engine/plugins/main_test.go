@@ -1,0 +1,104 @@
+package plugins
+
+import (
+	"bytes"
+	"context"
+	"log/slog"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/seed-49a6713b/cherrygo/engine"
+	"github.com/seed-49a6713b/cherrygo/internal/leakcheck"
+)
+
+// TestMain fails the package when a test leaves a goroutine behind.
+func TestMain(m *testing.M) { leakcheck.Main(m) }
+
+// waitTimeout bounds every wait. Events take milliseconds; the bound only
+// matters on a loaded machine or a bug.
+const waitTimeout = 10 * time.Second
+
+// testCtx returns a context that ends after waitTimeout or with the test.
+func testCtx(t testing.TB) context.Context {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(t.Context(), waitTimeout)
+	t.Cleanup(cancel)
+	return ctx
+}
+
+// newBus returns a bus that is exited, and whose goroutines are waited
+// for, when the test ends.
+func newBus(t testing.TB, opts ...engine.Option) *engine.Bus {
+	t.Helper()
+	b := engine.New(opts...)
+	t.Cleanup(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), waitTimeout)
+		defer cancel()
+		_ = b.Exit(ctx) // the test may have exited it already
+		if err := b.Block(ctx); err != nil {
+			t.Errorf("Block in cleanup: %v", err)
+		}
+	})
+	return b
+}
+
+// waitState fails the test unless b reaches one of states in time.
+func waitState(t testing.TB, b *engine.Bus, states ...engine.State) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), waitTimeout)
+	defer cancel()
+	if got, err := b.Wait(ctx, states...); err != nil {
+		t.Fatalf("waiting for %v: still %v: %v", states, got, err)
+	}
+}
+
+// receive returns the next value from ch, failing the test after
+// waitTimeout.
+func receive[T any](t testing.TB, ch <-chan T, what string) T {
+	t.Helper()
+	select {
+	case v := <-ch:
+		return v
+	case <-time.After(waitTimeout):
+		t.Fatalf("timed out waiting for %s", what)
+		panic("unreachable")
+	}
+}
+
+// notify returns a listener that sends its argument on a buffered channel,
+// never blocking the publisher.
+func notify(n int) (engine.Listener, <-chan any) {
+	ch := make(chan any, n)
+	return func(_ context.Context, arg any) (any, error) {
+		select {
+		case ch <- arg:
+		default:
+		}
+		return nil, nil
+	}, ch
+}
+
+// logBuffer is a goroutine-safe log sink.
+type logBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (l *logBuffer) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.buf.Write(p)
+}
+
+func (l *logBuffer) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.buf.String()
+}
+
+// newLogger returns a logger writing text lines to a logBuffer.
+func newLogger() (*slog.Logger, *logBuffer) {
+	lb := &logBuffer{}
+	return slog.New(slog.NewTextHandler(lb, nil)), lb
+}

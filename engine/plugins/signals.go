@@ -1,0 +1,226 @@
+package plugins
+
+import (
+	"context"
+	"log/slog"
+	"os"
+	"os/signal"
+	"sync"
+	"sync/atomic"
+	"syscall"
+
+	"github.com/seed-49a6713b/cherrygo/engine"
+)
+
+// ForcedExitCode is the code SignalHandler ends the process with when
+// SIGINT arrives while the bus is already exiting (128 + SIGINT, what a
+// shell reports for a program killed by Ctrl-C).
+const ForcedExitCode = 130
+
+// HangupAction is what SignalHandler does on SIGHUP.
+type HangupAction int
+
+const (
+	// HangupRestart re-executes the program (engine.Bus.RequestRestart).
+	// It is the zero value. A program run from a terminal, which gets
+	// SIGHUP when the terminal closes, may prefer HangupExit.
+	HangupRestart HangupAction = iota
+	// HangupGraceful publishes the graceful channel (engine.Bus.Graceful).
+	HangupGraceful
+	// HangupExit exits the bus, as SIGTERM does.
+	HangupExit
+)
+
+// handledSignals are the signals SignalHandler asks os/signal for, with the
+// channel names they are published on.
+var handledSignals = [...]struct {
+	sig  syscall.Signal
+	name string
+}{
+	{syscall.SIGTERM, "SIGTERM"},
+	{syscall.SIGINT, "SIGINT"},
+	{syscall.SIGHUP, "SIGHUP"},
+	{syscall.SIGUSR1, "SIGUSR1"},
+}
+
+// SignalName returns the bus channel a signal is published on: "SIGTERM",
+// "SIGINT", "SIGHUP" or "SIGUSR1" for the handled signals, the signal's
+// String() for any other.
+func SignalName(sig os.Signal) string {
+	for _, h := range handledSignals {
+		if sig == h.sig {
+			return h.name
+		}
+	}
+	return sig.String()
+}
+
+// SignalHandler turns process signals into bus actions:
+//
+//	SIGTERM  exit (code 0)
+//	SIGINT   exit (code 0); a SIGINT while the bus is already exiting
+//	         ends the process at once with ForcedExitCode
+//	SIGHUP   restart, graceful or exit, as Hangup says
+//	SIGUSR1  graceful
+//
+// Every signal is first published on its own channel ("SIGTERM", …; see
+// SignalName). The actions are themselves listeners on those channels, at
+// engine.DefaultPriority, so a program can add its own before or after
+// them.
+//
+// Only SIGINT escalates: a second SIGTERM while exiting does nothing more,
+// as a service manager that sent it escalates to SIGKILL on its own
+// schedule (systemd's TimeoutStopSec).
+//
+// The zero value handles the real signals of the process. A SignalHandler
+// serves one bus at a time.
+type SignalHandler struct {
+	// Hangup is the action for SIGHUP. The zero value restarts.
+	Hangup HangupAction
+
+	// Signals, if not nil, is read instead of the process's signals, and
+	// os/signal is left alone. Tests send on it. Closing it ends the
+	// handler's goroutine as unsubscribing does.
+	Signals <-chan os.Signal
+
+	// Exit ends the process on a forced exit. If nil, os.Exit is used:
+	// this is the only place in the kit that ends the process itself (see
+	// the package documentation).
+	Exit func(code int)
+
+	// Logger receives a line for every signal. If nil, the bus's logger is
+	// used.
+	Logger *slog.Logger
+}
+
+// Subscribe installs the handler: it asks os/signal for SIGTERM, SIGINT,
+// SIGHUP and SIGUSR1 (unless Signals is set), subscribes the actions to
+// the signal channels of b and starts the goroutine that publishes them.
+//
+// The returned function undoes all of it: it stops the delivery of the
+// signals it asked for (signal.Stop, so the default behaviour comes back
+// unless some other part of the program also asked for them), waits for
+// the goroutine to end and removes the listeners. It is idempotent.
+func (h *SignalHandler) Subscribe(b *engine.Bus) (unsubscribe func()) {
+	r := &signalRun{
+		bus:  b,
+		log:  h.Logger,
+		exit: h.Exit,
+		quit: make(chan struct{}),
+		done: make(chan struct{}),
+	}
+	if r.log == nil {
+		r.log = b.Logger()
+	}
+	if r.exit == nil {
+		r.exit = os.Exit
+	}
+
+	src := h.Signals
+	var own chan os.Signal
+	if src == nil {
+		own = make(chan os.Signal, len(handledSignals))
+		sigs := make([]os.Signal, 0, len(handledSignals))
+		for _, s := range handledSignals {
+			sigs = append(sigs, s.sig)
+		}
+		signal.Notify(own, sigs...)
+		src = own
+	}
+
+	hup := r.exit0
+	switch h.Hangup {
+	case HangupGraceful:
+		hup = r.graceful
+	case HangupRestart:
+		hup = r.restart
+	}
+	unsubs := []func(){
+		b.Subscribe("SIGTERM", r.exit0, engine.DefaultPriority),
+		b.Subscribe("SIGINT", r.interrupt, engine.DefaultPriority),
+		b.Subscribe("SIGHUP", hup, engine.DefaultPriority),
+		b.Subscribe("SIGUSR1", r.graceful, engine.DefaultPriority),
+	}
+
+	go r.loop(src)
+
+	var once sync.Once
+	return func() {
+		once.Do(func() {
+			if own != nil {
+				signal.Stop(own)
+			}
+			close(r.quit)
+			<-r.done
+			for _, u := range unsubs {
+				u()
+			}
+		})
+	}
+}
+
+// signalRun is the state of one subscription.
+type signalRun struct {
+	bus  *engine.Bus
+	log  *slog.Logger
+	exit func(code int)
+
+	exiting atomic.Bool // an exit was requested by a signal
+
+	quit chan struct{} // closed by unsubscribe
+	done chan struct{} // closed when loop returns
+}
+
+// loop publishes every signal from src until unsubscribed or src closes.
+func (r *signalRun) loop(src <-chan os.Signal) {
+	defer close(r.done)
+	for {
+		select {
+		case <-r.quit:
+			return
+		case sig, ok := <-src:
+			if !ok {
+				return
+			}
+			name := SignalName(sig)
+			r.log.Info("signal received", "signal", name)
+			// Listener failures are logged by the bus.
+			_, _ = r.bus.Publish(context.Background(), name, sig)
+		}
+	}
+}
+
+func (r *signalRun) exit0(context.Context, any) (any, error) {
+	r.exiting.Store(true)
+	r.bus.RequestExit(0)
+	return nil, nil
+}
+
+// interrupt exits, or forces the exit when the bus is already on its way
+// out.
+func (r *signalRun) interrupt(ctx context.Context, arg any) (any, error) {
+	state := r.bus.State()
+	if r.exiting.Load() || state == engine.Exiting {
+		r.log.Warn("second interrupt while exiting: forcing exit", "code", ForcedExitCode, "state", state.String())
+		r.exit(ForcedExitCode)
+		return nil, nil
+	}
+	return r.exit0(ctx, arg)
+}
+
+func (r *signalRun) restart(context.Context, any) (any, error) {
+	r.exiting.Store(true)
+	r.bus.RequestRestart()
+	return nil, nil
+}
+
+// graceful runs Graceful in a goroutine of the bus, so that the listener
+// never waits on a lifecycle call, whoever published the signal.
+func (r *signalRun) graceful(context.Context, any) (any, error) {
+	r.bus.Go(func(ctx context.Context) {
+		if err := r.bus.Graceful(ctx); err != nil {
+			r.log.Warn("graceful on signal failed", "err", err)
+		}
+	})
+	return nil, nil
+}

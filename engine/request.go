@@ -1,0 +1,199 @@
+package engine
+
+import (
+	"context"
+	"io"
+	"net/http"
+	"net/netip"
+	"net/url"
+	"strings"
+	"time"
+)
+
+// Request is one HTTP request as the engine sees it, independent of the
+// server that received it. A front end fills its fields and calls Run; the
+// gateway does so for every net/http call, an in-process client (package
+// enginetest) or a test can do so from plain values.
+//
+// A Request is not safe for concurrent use, and neither it nor the
+// *http.Request that Run hands to the application may be used after Run
+// returns: front ends reuse them (see Reset).
+type Request struct {
+	// Method is the request method ("GET", "POST", …).
+	Method string
+	// ScriptName is the part of the path that leads to the mounted app. A
+	// front end that is itself mounted under a prefix sets it to that
+	// prefix (usually it is ""); Run appends the mount point it selects.
+	ScriptName string
+	// PathInfo is the rest of the path, as decoded by url.URL: the whole
+	// path when the front end calls Run, the part after the app's mount
+	// point once the tree has chosen the app.
+	PathInfo string
+	// QueryString is the raw query, without the '?'.
+	QueryString string
+	// Protocol is the request's protocol, "HTTP/1.1" for example.
+	Protocol string
+	// ServerProtocol is the highest protocol the server speaks (CherryPy's
+	// protocol_version); empty means "HTTP/1.1".
+	ServerProtocol string
+	// Scheme is "http" or "https".
+	Scheme string
+	// Host is the requested host (the Host header or the URL's authority).
+	Host string
+	// Header holds the request headers. Front ends hand over their own map;
+	// it is never copied.
+	Header http.Header
+	// Body is the request body; nil means no body.
+	Body io.ReadCloser
+	// ContentLength is the body's length, -1 when unknown.
+	ContentLength int64
+	// Local and Remote are the connection's two ends; zero when unknown
+	// (unix sockets, pipes).
+	Local, Remote netip.AddrPort
+	// RemoteHost is the client's host name when reverse DNS is on and the
+	// lookup succeeded in time; empty otherwise.
+	RemoteHost string
+	// ID identifies the request in logs; Run numbers requests that come
+	// without one.
+	ID uint64
+	// Start is when the request arrived; Run sets it when it is zero.
+	Start time.Time
+	// Source is the *http.Request this request was converted from, if any.
+	// Run passes its other fields (TLS, Trailer, RequestURI, Form, …)
+	// through to the application, and lets net/http handle what only
+	// net/http can (an aborted response is turned into a panic with
+	// http.ErrAbortHandler only when Source is set).
+	Source *http.Request
+
+	ctx  context.Context
+	rctx requestCtx // the context the application sees: ctx + this request
+
+	app     http.Request // the request handed to the application
+	appURL  url.URL      // app.URL points here
+	appTmpl http.Request // a blank request whose context is rctx
+	bound   bool         // appTmpl is set
+
+	rw      responseWriter
+	tree    *Tree
+	hooks   *hookSet
+	failure error // the error being answered, for the error hooks
+	abort   bool  // abort the connection once Run is done
+}
+
+// NewRequest returns a request for method and target ("/path?query") from
+// plain values, the way httptest.NewRequest does for net/http: HTTP/1.1,
+// scheme http, host "localhost", an empty header, and body (nil for none).
+// The context is context.Background; see SetContext.
+func NewRequest(method, target string, body io.Reader) *Request {
+	r := &Request{
+		Method:        method,
+		Protocol:      "HTTP/1.1",
+		Scheme:        "http",
+		Host:          "localhost",
+		Header:        make(http.Header),
+		ContentLength: -1,
+	}
+	path, query, _ := strings.Cut(target, "?")
+	if u, err := url.Parse(path); err == nil && u.Path != "" {
+		path = u.Path
+	}
+	r.PathInfo, r.QueryString = path, query
+	if body != nil {
+		rc, ok := body.(io.ReadCloser)
+		if !ok {
+			rc = io.NopCloser(body)
+		}
+		r.Body = rc
+		if l, ok := body.(interface{ Len() int }); ok {
+			r.ContentLength = int64(l.Len())
+		}
+	} else {
+		r.ContentLength = 0
+	}
+	return r
+}
+
+// Context returns the request's context: the one given to SetContext, or
+// context.Background.
+func (r *Request) Context() context.Context {
+	if r.ctx == nil {
+		return context.Background()
+	}
+	return r.ctx
+}
+
+// SetContext sets the request's context; the application's request carries
+// a context derived from it, so its cancellation reaches the handler.
+func (r *Request) SetContext(ctx context.Context) { r.ctx = ctx }
+
+// Reset clears every field so that a front end can reuse the Request (from
+// a sync.Pool, say) for another request. What it keeps is private and
+// saves allocations.
+func (r *Request) Reset() {
+	tmpl, bound := r.appTmpl, r.bound
+	*r = Request{}
+	r.appTmpl, r.bound = tmpl, bound
+}
+
+// Err returns the error Run is answering (an *HTTPError or *HTTPRedirect),
+// for hooks at BeforeErrorResponse and AfterErrorResponse; nil otherwise.
+func (r *Request) Err() error { return r.failure }
+
+// ResponseProtocol is the protocol of the response: the lower of Protocol
+// and ServerProtocol.
+func (r *Request) ResponseProtocol() string {
+	server := r.ServerProtocol
+	if server == "" {
+		server = "HTTP/1.1"
+	}
+	rmaj, rmin, ok := http.ParseHTTPVersion(r.Protocol)
+	if !ok {
+		return server
+	}
+	smaj, smin, ok := http.ParseHTTPVersion(server)
+	if !ok || rmaj < smaj || (rmaj == smaj && rmin < smin) {
+		return r.Protocol
+	}
+	return server
+}
+
+// Path is the whole path: ScriptName followed by PathInfo.
+func (r *Request) Path() string { return r.ScriptName + r.PathInfo }
+
+// RequestFrom returns the engine request behind an application's
+// *http.Request, or nil when r did not come through Run.
+func RequestFrom(r *http.Request) *Request { return FromContext(r.Context()) }
+
+// FromContext returns the engine request whose context ctx is or derives
+// from, or nil.
+func FromContext(ctx context.Context) *Request {
+	req, _ := ctx.Value(requestKey{}).(*Request)
+	return req
+}
+
+// ScriptName returns the mount point of the app serving r ("" for the root
+// app, or when r did not come through Run).
+func ScriptName(r *http.Request) string {
+	if req := RequestFrom(r); req != nil {
+		return req.ScriptName
+	}
+	return ""
+}
+
+// requestKey is the context key of the engine request.
+type requestKey struct{}
+
+// requestCtx is the application's context: the request's own context plus
+// the engine request as a value. It lives inside Request, so that handing
+// the request to the application allocates no context.WithValue.
+type requestCtx struct {
+	context.Context
+	req *Request
+}
+
+func (c *requestCtx) Value(key any) any {
+	if _, ok := key.(requestKey); ok {
+		return c.req
+	}
+	return c.Context.Value(key)
+}

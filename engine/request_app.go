@@ -1,0 +1,96 @@
+package engine
+
+import (
+	"net/http"
+	"net/url"
+	"strings"
+)
+
+// prepare builds the *http.Request the application sees, inside r so that
+// it costs no allocation once r is reused: a shallow copy of Source (or a
+// request built from r's fields), with URL.Path set to PathInfo and a
+// context that carries r.
+//
+// Path values set by a ServeMux in front of the engine are not carried
+// over (the engine is the router from here on).
+func (r *Request) prepare() {
+	if !r.bound {
+		r.appTmpl = *new(http.Request).WithContext(&r.rctx)
+		r.bound = true
+	}
+	r.rctx = requestCtx{Context: r.parentContext(), req: r}
+	r.app = r.appTmpl
+	a := &r.app
+	if src := r.Source; src != nil {
+		a.Method = src.Method
+		a.Proto, a.ProtoMajor, a.ProtoMinor = src.Proto, src.ProtoMajor, src.ProtoMinor
+		a.Header = src.Header
+		a.Body = src.Body
+		a.GetBody = src.GetBody
+		a.ContentLength = src.ContentLength
+		a.TransferEncoding = src.TransferEncoding
+		a.Close = src.Close
+		a.Host = src.Host
+		a.Form, a.PostForm, a.MultipartForm = src.Form, src.PostForm, src.MultipartForm
+		a.Trailer = src.Trailer
+		a.RemoteAddr = src.RemoteAddr
+		a.RequestURI = src.RequestURI
+		a.TLS = src.TLS
+		a.Cancel = src.Cancel //nolint:staticcheck // passed through as it came
+		a.Response = src.Response
+		if src.URL != nil {
+			r.appURL = *src.URL
+		} else {
+			r.appURL = url.URL{}
+		}
+	} else {
+		a.Method = r.Method
+		if a.Method == "" {
+			a.Method = http.MethodGet
+		}
+		a.Proto = r.Protocol
+		if maj, min, ok := http.ParseHTTPVersion(r.Protocol); ok {
+			a.ProtoMajor, a.ProtoMinor = maj, min
+		}
+		if r.Header == nil {
+			r.Header = make(http.Header)
+		}
+		a.Header = r.Header
+		a.Body = r.Body
+		if a.Body == nil {
+			a.Body = http.NoBody
+		}
+		a.ContentLength = r.ContentLength
+		a.Host = r.Host
+		if a.Host == "" {
+			a.Host = r.Header.Get("Host")
+		}
+		if r.Remote.IsValid() {
+			a.RemoteAddr = r.Remote.String()
+		}
+		a.RequestURI = r.Path()
+		if r.QueryString != "" {
+			a.RequestURI += "?" + r.QueryString
+		}
+		r.appURL = url.URL{}
+		r.appURL.RawQuery = r.QueryString
+	}
+	r.appURL.Path = r.PathInfo
+	if r.appURL.Path == "" {
+		r.appURL.Path = "/"
+	}
+	if raw := r.appURL.RawPath; raw != "" {
+		// Cut the script name off the escaped path too; when it is
+		// escaped differently there, let url.URL escape PathInfo itself.
+		script := r.ScriptName
+		if r.Source != nil && r.Source.URL != nil {
+			script = strings.TrimSuffix(r.Source.URL.Path, r.PathInfo)
+		}
+		if rest, ok := strings.CutPrefix(raw, script); ok && rest != "" {
+			r.appURL.RawPath = rest
+		} else {
+			r.appURL.RawPath = ""
+		}
+	}
+	a.URL = &r.appURL
+}

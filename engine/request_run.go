@@ -1,0 +1,217 @@
+package engine
+
+import (
+	"context"
+	"log/slog"
+	"net/http"
+	"runtime/debug"
+	"time"
+)
+
+// Run serves the request with the app of t that its path selects and
+// writes the response to w, the front end's writer. The response streams:
+// Flush, Hijack, trailers and http.ResponseController reach w, and the
+// handler's context is cancelled with the request's.
+//
+// In order, Run:
+//
+//  1. publishes ChannelBeforeRequest on t.Bus, if any listens;
+//  2. answers 400 when an HTTP/1.1 request has no Host (requests converted
+//     from net/http were checked by it already);
+//  3. picks the app (none: 404), moving its script name from PathInfo to
+//     ScriptName;
+//  4. runs the hooks OnStartResource, BeforeRequestBody and BeforeHandler;
+//  5. calls the app's handler with a request whose URL.Path is PathInfo
+//     ("/" when empty) and whose context carries this Request;
+//  6. runs BeforeFinalize just before the header goes out (or once the
+//     handler returns, if it wrote nothing), then OnEndResource (always,
+//     once step 4 began);
+//  7. on an error raised by a handler or a hook in steps 2–6 (an
+//     *HTTPError, *HTTPRedirect, or any other panic or error, which becomes
+//     a 500): runs BeforeErrorResponse, writes the error page or the
+//     redirect if the header was not sent yet, runs AfterErrorResponse;
+//  8. runs OnEndRequest and publishes ChannelAfterRequest.
+//
+// A failure after the header was sent cannot change the response: it is
+// logged, and for a request converted from net/http (Source set) the
+// connection is cut by panicking with http.ErrAbortHandler once step 8 is
+// done, so the client cannot mistake the truncated response for a whole
+// one. A handler that panics with http.ErrAbortHandler gets the same.
+func (r *Request) Run(t *Tree, w http.ResponseWriter) {
+	if r.Start.IsZero() {
+		r.Start = time.Now()
+	}
+	if r.ID == 0 {
+		r.ID = t.ids.Add(1)
+	}
+	r.tree = t
+	r.rw.reset(w, r)
+	st := t.load()
+	if t.Bus != nil && t.Bus.Listeners(ChannelBeforeRequest) > 0 {
+		r.publish(ChannelBeforeRequest)
+	}
+	var m *mount
+	if r.Source == nil && r.Host == "" && r.Header.Get("Host") == "" && r.ResponseProtocol() == "HTTP/1.1" {
+		r.hooks = st.hooks
+		r.prepare()
+		r.fail(&HTTPError{Status: http.StatusBadRequest, Message: "HTTP/1.1 requires a Host header."})
+	} else if m = st.lookup(r.PathInfo); m == nil {
+		r.hooks = st.hooks
+		r.prepare()
+		r.fail(&HTTPError{Status: http.StatusNotFound, Message: "Nothing matches the given URI."})
+	} else {
+		r.hooks = m.hooks
+		r.ScriptName += m.app.script
+		r.PathInfo = r.PathInfo[len(m.app.script):]
+		r.prepare()
+		r.serve(m.app.handler)
+	}
+	if !r.hooks.empty(OnEndRequest) {
+		if err := r.runHooks(OnEndRequest); err != nil {
+			r.logFailure(OnEndRequest, err)
+		}
+	}
+	if t.Bus != nil && t.Bus.Listeners(ChannelAfterRequest) > 0 {
+		r.publish(ChannelAfterRequest)
+	}
+	if r.abort && r.Source != nil {
+		panic(http.ErrAbortHandler)
+	}
+}
+
+// serve runs steps 4 to 7 for the chosen handler.
+func (r *Request) serve(h http.Handler) {
+	var err error
+	for _, p := range [...]HookPoint{OnStartResource, BeforeRequestBody, BeforeHandler} {
+		if err = r.runHooks(p); err != nil {
+			break
+		}
+	}
+	if err == nil {
+		err = r.callHandler(h)
+	}
+	if err == nil && !r.rw.finalized {
+		r.rw.finalized = true
+		err = r.runHooks(BeforeFinalize)
+	}
+	if err != nil {
+		r.fail(err)
+	}
+	if !r.hooks.empty(OnEndResource) {
+		if err := r.runHooks(OnEndResource); err != nil {
+			r.logFailure(OnEndResource, err)
+		}
+	}
+}
+
+// callHandler calls h, turning a panic into an error.
+func (r *Request) callHandler(h http.Handler) (err error) {
+	defer func() {
+		if p := recover(); p != nil {
+			err = recovered(p, debug.Stack())
+		}
+	}()
+	h.ServeHTTP(&r.rw, &r.app)
+	return nil
+}
+
+// runHooks runs the hooks of p in order and stops at the first failure,
+// a panic included.
+func (r *Request) runHooks(p HookPoint) (err error) {
+	list := r.hooks[p]
+	if len(list) == 0 {
+		return nil
+	}
+	defer func() {
+		if v := recover(); v != nil {
+			err = recovered(v, debug.Stack())
+		}
+	}()
+	for _, h := range list {
+		if err := h.fn(&r.rw, &r.app); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// fail answers err (step 7).
+func (r *Request) fail(err error) {
+	if err == errAborted {
+		r.abort = true
+		return
+	}
+	he, redirect := classify(err)
+	if he != nil && he.Status == http.StatusInternalServerError {
+		var pe *PanicError
+		if asPanic(err, &pe) {
+			r.tree.logger().Error("panic serving request", "request", r.ID, "path", r.Path(), "panic", pe.Value, "stack", string(pe.Stack))
+			if r.tree.Tracebacks && he.Traceback == "" {
+				he.Traceback = string(pe.Stack)
+			}
+		} else if he.Err != nil {
+			r.tree.logger().Error("error serving request", "request", r.ID, "path", r.Path(), "err", he.Err)
+		}
+	}
+	if redirect != nil {
+		r.failure = redirect
+	} else {
+		r.failure = he
+	}
+	if e := r.runHooks(BeforeErrorResponse); e != nil {
+		r.logFailure(BeforeErrorResponse, e)
+	}
+	r.rw.finalized = true // BeforeFinalize is for the handler's response only
+	switch {
+	case r.rw.wroteHeader:
+		r.tree.logger().Error("error after the response header was sent", "request", r.ID, "path", r.Path(), "err", err)
+		r.abort = true
+	case redirect != nil:
+		r.writeRedirect(redirect)
+	default:
+		r.writeErrorPage(he)
+	}
+	if e := r.runHooks(AfterErrorResponse); e != nil {
+		r.logFailure(AfterErrorResponse, e)
+	}
+}
+
+func asPanic(err error, pe **PanicError) bool {
+	p, ok := err.(*PanicError)
+	if ok {
+		*pe = p
+		return true
+	}
+	if he, ok := err.(*HTTPError); ok {
+		return asPanic(he.Err, pe)
+	}
+	return false
+}
+
+func (r *Request) logFailure(p HookPoint, err error) {
+	r.tree.logger().Error("hook failed", "request", r.ID, "point", p.String(), "err", err)
+}
+
+func (r *Request) publish(channel string) {
+	if _, err := r.tree.Bus.Publish(r.Context(), channel, r); err != nil {
+		r.tree.logger().Error("request listener failed", "channel", channel, "request", r.ID, "err", err)
+	}
+}
+
+func (t *Tree) logger() *slog.Logger {
+	if t.Logger != nil {
+		return t.Logger
+	}
+	return slog.Default()
+}
+
+// parentContext is the context the application's context derives from.
+func (r *Request) parentContext() context.Context {
+	if r.ctx != nil {
+		return r.ctx
+	}
+	if r.Source != nil {
+		return r.Source.Context()
+	}
+	return context.Background()
+}

@@ -1,0 +1,251 @@
+package engine_test
+
+import (
+	"context"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"net/netip"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/seed-49a6713b/cherrygo/engine"
+	"github.com/seed-49a6713b/cherrygo/engine/enginetest"
+)
+
+const reqWait = 10 * time.Second
+
+func TestRequestFromPlainFields(t *testing.T) {
+	tree := engine.NewTree()
+	var got engine.Request
+	var app *http.Request
+	tree.Mount("/api", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		got = *engine.RequestFrom(r)
+		app = r
+		b, _ := io.ReadAll(r.Body)
+		io.WriteString(w, string(b))
+	}))
+	req := &engine.Request{
+		Method:        http.MethodPost,
+		PathInfo:      "/api/items/7",
+		QueryString:   "full=1",
+		Protocol:      "HTTP/1.1",
+		Scheme:        "https",
+		Host:          "shop.example",
+		Header:        http.Header{"X-Test": {"1"}},
+		Body:          io.NopCloser(strings.NewReader("payload")),
+		ContentLength: 7,
+		Remote:        netip.MustParseAddrPort("192.0.2.1:5555"),
+		Local:         netip.MustParseAddrPort("127.0.0.1:8080"),
+	}
+	rec := httptest.NewRecorder()
+	req.Run(tree, rec)
+	assert.Equal(t, "payload", rec.Body.String())
+	assert.Equal(t, "/api", got.ScriptName)
+	assert.Equal(t, "/items/7", got.PathInfo)
+	assert.Equal(t, "full=1", got.QueryString)
+	assert.NotZero(t, got.ID)
+	assert.False(t, got.Start.IsZero())
+	assert.Equal(t, "HTTP/1.1", got.ResponseProtocol())
+
+	assert.Equal(t, "/items/7", app.URL.Path)
+	assert.Equal(t, "full=1", app.URL.RawQuery)
+	assert.Equal(t, "1", app.URL.Query().Get("full"))
+	assert.Equal(t, "shop.example", app.Host)
+	assert.Equal(t, "192.0.2.1:5555", app.RemoteAddr)
+	assert.Equal(t, "/api/items/7?full=1", app.RequestURI)
+	assert.Equal(t, 1, app.ProtoMajor)
+	assert.Equal(t, 1, app.ProtoMinor)
+	assert.Equal(t, "1", app.Header.Get("X-Test"))
+}
+
+func TestRequestIDsAreDistinct(t *testing.T) {
+	tree := engine.NewTree()
+	ids := map[uint64]bool{}
+	tree.Mount("/", http.HandlerFunc(func(_ http.ResponseWriter, r *http.Request) { ids[engine.RequestFrom(r).ID] = true }))
+	c := enginetest.New(tree)
+	for range 5 {
+		c.Get("/")
+	}
+	assert.Len(t, ids, 5)
+}
+
+func TestRunRequiresHostOnHTTP11(t *testing.T) {
+	tree := engine.NewTree()
+	tree.Mount("/", echoApp("root"))
+	c := enginetest.New(tree)
+
+	req := engine.NewRequest(http.MethodGet, "/", nil)
+	req.Host = ""
+	assert.Equal(t, http.StatusBadRequest, c.Do(req).StatusCode)
+
+	req = engine.NewRequest(http.MethodGet, "/", nil)
+	req.Host = ""
+	req.Header.Set("Host", "h")
+	assert.Equal(t, http.StatusOK, c.Do(req).StatusCode)
+
+	req = engine.NewRequest(http.MethodGet, "/", nil)
+	req.Host, req.Protocol = "", "HTTP/1.0"
+	assert.Equal(t, http.StatusOK, c.Do(req).StatusCode)
+
+	// An HTTP/1.1 server answering at HTTP/1.0 does not require it either.
+	req = engine.NewRequest(http.MethodGet, "/", nil)
+	req.Host, req.ServerProtocol = "", "HTTP/1.0"
+	assert.Equal(t, "HTTP/1.0", req.ResponseProtocol())
+	assert.Equal(t, http.StatusOK, c.Do(req).StatusCode)
+}
+
+func TestHeadDropsBody(t *testing.T) {
+	tree := engine.NewTree()
+	tree.Mount("/", echoApp("root"))
+	tree.Mount("/nc", http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+		w.WriteHeader(http.StatusNoContent)
+		io.WriteString(w, "ignored")
+	}))
+	c := enginetest.New(tree)
+	resp := c.Head("/")
+	assert.Equal(t, http.StatusOK, resp.StatusCode)
+	assert.Empty(t, body(t, resp))
+	assert.Empty(t, body(t, c.Get("/nc")))
+}
+
+func TestContextReachesHandler(t *testing.T) {
+	tree := engine.NewTree()
+	started := make(chan struct{})
+	done := make(chan error, 1)
+	tree.Mount("/", http.HandlerFunc(func(_ http.ResponseWriter, r *http.Request) {
+		close(started)
+		select {
+		case <-r.Context().Done():
+			done <- nil
+		case <-time.After(reqWait):
+			done <- context.DeadlineExceeded
+		}
+	}))
+	ctx, cancel := context.WithCancel(context.Background())
+	req := engine.NewRequest(http.MethodGet, "/", nil)
+	req.SetContext(ctx)
+	finished := make(chan struct{})
+	go func() {
+		defer close(finished)
+		req.Run(tree, httptest.NewRecorder())
+	}()
+	select {
+	case <-started:
+	case <-time.After(reqWait):
+		t.Fatal("handler did not start")
+	}
+	cancel()
+	select {
+	case err := <-done:
+		assert.NoError(t, err)
+	case <-time.After(reqWait):
+		t.Fatal("handler did not see the cancellation")
+	}
+	<-finished
+}
+
+func TestSourcePassesThrough(t *testing.T) {
+	tree := engine.NewTree()
+	var app *http.Request
+	tree.Mount("/files", http.HandlerFunc(func(_ http.ResponseWriter, r *http.Request) { app = r }))
+	src := httptest.NewRequest(http.MethodGet, "https://example.com/files/a%2Fb/c?x=1", nil)
+	req := engine.NewRequest(http.MethodGet, "", nil)
+	req.PathInfo, req.QueryString, req.Source = src.URL.Path, src.URL.RawQuery, src
+	req.Run(tree, httptest.NewRecorder())
+	require.NotNil(t, app)
+	assert.Same(t, src.TLS, app.TLS)
+	assert.Equal(t, src.RequestURI, app.RequestURI)
+	assert.Equal(t, "/a/b/c", app.URL.Path)
+	assert.Equal(t, "/a%2Fb/c", app.URL.EscapedPath())
+	assert.Equal(t, "https", app.URL.Scheme)
+	// The source is left as it was.
+	assert.Equal(t, "/files/a/b/c", src.URL.Path)
+}
+
+// A reused request carries nothing over, not even path values.
+func TestResetLeavesNothingBehind(t *testing.T) {
+	tree := engine.NewTree()
+	var seen []string
+	tree.Mount("/", http.HandlerFunc(func(_ http.ResponseWriter, r *http.Request) {
+		seen = append(seen, r.PathValue("id")+"|"+r.Header.Get("X-A")+"|"+engine.ScriptName(r))
+		r.SetPathValue("id", "set")
+	}))
+	tree.Mount("/sub", http.HandlerFunc(func(_ http.ResponseWriter, r *http.Request) {
+		seen = append(seen, r.PathValue("id")+"|"+r.Header.Get("X-A")+"|"+engine.ScriptName(r))
+	}))
+	req := engine.NewRequest(http.MethodGet, "/", nil)
+	req.Header.Set("X-A", "a")
+	req.Run(tree, httptest.NewRecorder())
+	req.Reset()
+	req.Method, req.PathInfo, req.Protocol, req.Host = http.MethodGet, "/sub/x", "HTTP/1.1", "h"
+	req.Run(tree, httptest.NewRecorder())
+	assert.Equal(t, []string{"|a|", "||/sub"}, seen)
+}
+
+func TestBusRequestChannels(t *testing.T) {
+	bus := engine.New()
+	t.Cleanup(func() { _ = bus.Exit(context.Background()) })
+	tree := engine.NewTree()
+	tree.Bus = bus
+	tree.Mount("/", echoApp("root"))
+	var got []string
+	for _, ch := range []string{engine.ChannelBeforeRequest, engine.ChannelAfterRequest} {
+		bus.Subscribe(ch, func(_ context.Context, arg any) (any, error) {
+			req := arg.(*engine.Request)
+			got = append(got, ch+" "+req.ScriptName+req.PathInfo)
+			return nil, nil
+		}, engine.DefaultPriority)
+	}
+	enginetest.New(tree).Get("/x")
+	assert.Equal(t, []string{"before_request /x", "after_request /x"}, got)
+}
+
+// noopWriter is the cheapest possible front end.
+type noopWriter struct{ h http.Header }
+
+func (w *noopWriter) Header() http.Header         { return w.h }
+func (w *noopWriter) Write(p []byte) (int, error) { return len(p), nil }
+func (w *noopWriter) WriteHeader(int)             {}
+
+// A reused request costs no allocation in Run, with a bus that nobody
+// listens to on the request channels.
+func TestRunAllocatesNothingWhenReused(t *testing.T) {
+	tree := engine.NewTree()
+	tree.Bus = engine.New()
+	hello := []byte("hello")
+	tree.Mount("/app", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if engine.RequestFrom(r) == nil {
+			panic("no request")
+		}
+		w.Write(hello)
+	}))
+	src := httptest.NewRequest(http.MethodGet, "/app/x?q=1", nil)
+	w := &noopWriter{h: make(http.Header)}
+	req := new(engine.Request)
+	allocs := testing.AllocsPerRun(100, func() {
+		req.Reset()
+		req.Method, req.PathInfo, req.QueryString, req.Protocol = src.Method, src.URL.Path, src.URL.RawQuery, src.Proto
+		req.Header, req.Body, req.Source = src.Header, src.Body, src
+		req.SetContext(src.Context())
+		req.Run(tree, w)
+	})
+	assert.Zero(t, allocs)
+}
+
+func TestNewRequest(t *testing.T) {
+	req := engine.NewRequest(http.MethodPost, "/a%20b/c?x=1&y=2", strings.NewReader("abc"))
+	assert.Equal(t, "/a b/c", req.PathInfo)
+	assert.Equal(t, "x=1&y=2", req.QueryString)
+	assert.Equal(t, int64(3), req.ContentLength)
+	assert.Equal(t, "/a b/c", req.Path())
+	assert.NotNil(t, req.Context())
+	assert.Nil(t, engine.RequestFrom(httptest.NewRequest(http.MethodGet, "/", nil)))
+	assert.Equal(t, "", engine.ScriptName(httptest.NewRequest(http.MethodGet, "/", nil)))
+	req = engine.NewRequest(http.MethodGet, "/", nil)
+	assert.Equal(t, int64(0), req.ContentLength)
+}
