@@ -39,7 +39,10 @@ func checkFree(addr string) error {
 		return l.Close()
 	}
 	if errors.Is(err, syscall.EADDRINUSE) {
-		return fmt.Errorf("adapter: port %s not free on %q: %w", port, host, err)
+		if host == "" {
+			host = "all interfaces"
+		}
+		return fmt.Errorf("adapter: port %s not free on %s: %w", port, host, err)
 	}
 	return nil
 }

@@ -40,9 +40,9 @@ type ListenerError struct {
 
 func (e *ListenerError) Error() string {
 	if e.Panic != nil {
-		return fmt.Sprintf("engine: listener on %q (priority %d) panicked: %v\n%s", e.Channel, e.Priority, e.Panic, e.Stack)
+		return fmt.Sprintf("listener at priority %d on %q panicked: %v\n%s", e.Priority, e.Channel, e.Panic, e.Stack)
 	}
-	return fmt.Sprintf("engine: listener on %q (priority %d): %v", e.Channel, e.Priority, e.Err)
+	return fmt.Sprintf("listener at priority %d on %q: %v", e.Priority, e.Channel, e.Err)
 }
 
 func (e *ListenerError) Unwrap() error { return e.Err }
@@ -55,8 +55,11 @@ type ChannelError struct {
 }
 
 func (e *ChannelError) Error() string {
+	if len(e.Errs) == 1 {
+		return "engine: " + e.Errs[0].Error()
+	}
 	var b strings.Builder
-	fmt.Fprintf(&b, "engine: %d failure(s) on channel %q", len(e.Errs), e.Channel)
+	fmt.Fprintf(&b, "engine: %d failure(s) on channel %q:", len(e.Errs), e.Channel)
 	for _, err := range e.Errs {
 		b.WriteString("\n\t")
 		b.WriteString(err.Error())

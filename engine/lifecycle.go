@@ -53,7 +53,12 @@ func (b *Bus) Start(ctx context.Context) error {
 		}
 	}
 	b.setState(Stopped)
-	return fmt.Errorf("engine: start failed: %w", errors.Join(append([]error{err}, undoErrs...)...))
+	if ce, ok := err.(*ChannelError); ok {
+		// The roll-back's own failures belong to the same report.
+		ce.Errs = append(ce.Errs, undoErrs...)
+		return ce
+	}
+	return errors.Join(append([]error{err}, undoErrs...)...)
 }
 
 // StartWithCallback starts the bus and then runs fn in a goroutine owned by
