@@ -4,11 +4,13 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"net"
 	"net/http"
 
 	"github.com/seed-49a6713b/cherrygo/engine"
+	"github.com/seed-49a6713b/cherrygo/gateway"
 )
 
 // Backend builds the server for one Config; stdlib.New is the kit's own.
@@ -21,7 +23,9 @@ type Backend func(cfg Config, h http.Handler) (Server, error)
 // on, and subscribes each to the bus through a ServerAdapter.
 type Manager struct {
 	bus      *engine.Bus
-	handler  http.Handler
+	tree     *engine.Tree
+	stats    *gateway.Statistics
+	access   io.Writer
 	backend  Backend
 	environ  map[string]string
 	configs  []Config
@@ -60,6 +64,10 @@ func WithServer(name string, s Server) ManagerOption {
 	}
 }
 
+// WithAccessLog writes one Combined Log Format line per request of every
+// server the manager builds to w.
+func WithAccessLog(w io.Writer) ManagerOption { return func(m *Manager) { m.access = w } }
+
 // WithLogger sets the logger for the manager and its adapters (the bus's
 // logger by default).
 func WithLogger(l *slog.Logger) ManagerOption { return func(m *Manager) { m.log = l } }
@@ -68,9 +76,19 @@ func WithLogger(l *slog.Logger) ManagerOption { return func(m *Manager) { m.log 
 // WithEnvironment is given), builds a server for every one that is on and
 // subscribes each to bus. Nothing binds until the bus starts.
 //
+// Every server the Backend builds serves tree through the gateway
+// (gateway.New), with the policies its Config asks for; a tree without a Bus
+// gets bus, so that before_request and after_request are published.
+//
 // A bad setting gives a *ConfigError listing every problem.
-func NewManager(bus *engine.Bus, handler http.Handler, opts ...ManagerOption) (*Manager, error) {
-	m := &Manager{bus: bus, handler: handler}
+func NewManager(bus *engine.Bus, tree *engine.Tree, opts ...ManagerOption) (*Manager, error) {
+	if tree == nil {
+		tree = engine.NewTree()
+	}
+	if tree.Bus == nil {
+		tree.Bus = bus
+	}
+	m := &Manager{bus: bus, tree: tree}
 	for _, o := range opts {
 		o(m)
 	}
@@ -123,7 +141,7 @@ func (m *Manager) add(cfg Config) error {
 			return fmt.Errorf("adapter: server %q: %w (give the manager a Backend such as stdlib.New, or a Server)", cfg.Name, ErrNoServer)
 		}
 		var err error
-		if server, err = m.backend(cfg, m.handler); err != nil {
+		if server, err = m.backend(cfg, gateway.New(m.tree, m.gatewayConfig(cfg))); err != nil {
 			return err
 		}
 		opts = append(opts, WithAddress(cfg.Network(), cfg.Addr()))
@@ -133,6 +151,29 @@ func (m *Manager) add(cfg Config) error {
 	m.unsub = append(m.unsub, a.Subscribe())
 	return nil
 }
+
+// gatewayConfig is cfg's per-request policies, with the manager's shared
+// statistics and access log.
+func (m *Manager) gatewayConfig(cfg Config) gateway.Config {
+	gc := cfg.Gateway()
+	gc.AccessLog = m.access
+	gc.Logger = m.log
+	if cfg.Statistics {
+		if m.stats == nil {
+			m.stats = gateway.NewStatistics()
+		}
+		gc.Statistics = m.stats
+	}
+	return gc
+}
+
+// Statistics returns the request statistics of the servers whose
+// SERVER_*STATISTICS is on (nil when none is). It is an http.Handler that
+// serves them as JSON, and can be published through expvar.
+func (m *Manager) Statistics() *gateway.Statistics { return m.stats }
+
+// Tree returns the tree the manager's servers serve.
+func (m *Manager) Tree() *engine.Tree { return m.tree }
 
 // Close unsubscribes every server from the bus. It does not stop them.
 func (m *Manager) Close() {

@@ -104,8 +104,64 @@
 // its standard priority; in Go the preferred way to run in the background
 // is a service manager such as systemd rather than a double fork.
 //
+// # Requests" section of engine/doc.go (Go doc comment syntax;
+// paste under the heading, each line prefixed with "// ").
+//
 // # Requests
 //
-// The request protocol (Request, Tree, hooks and HTTP errors) is described
-// here.
+// The engine's request protocol is independent of any server. A Request
+// holds one request as plain fields: method, script name and path info,
+// query string, the request's protocol and the server's (ServerProtocol,
+// CherryPy's protocol_version), scheme, host, header, body, the client's
+// and the local address (Remote and Local parse them), the client's host
+// name when reverse DNS is on (ReverseDNS: bounded wait, small bounded
+// cache), an ID, the start time and a context. A front end fills them and
+// calls Run with a Tree and an http.ResponseWriter: the gateway does so for
+// every net/http call, without copying the header or the body, and package
+// enginetest does so from plain values, with no socket at all.
+//
+// A Tree mounts any http.Handler at a script name (Mount). Run gives the
+// request to the app with the longest script name that prefixes its path
+// on a segment boundary ("/blog" serves "/blog" and "/blog/x", not
+// "/blogger"); nothing matching is a 404. The app sees its path info as
+// r.URL.Path ("/" when empty) and reaches the engine request through
+// RequestFrom(r), or just its mount point through ScriptName(r). The tree
+// does not clean paths: "/blog/../x" is the blog app's "/../x".
+//
+// The response streams: what the app writes goes to the front end's writer
+// as it is written, and Flush, Hijack, trailers, io.ReaderFrom and
+// http.ResponseController (through Unwrap) reach it. The handler's context
+// is the request's, so a client that leaves cancels it.
+//
+// Hooks run at fixed points, tree-wide (Tree.Hook) or for one app
+// (App.Hook), lower priority first and then in the order they were added.
+// In order: the bus's before_request is published; on_start_resource,
+// before_request_body and before_handler run; the handler; before_finalize,
+// just before the header goes out (the handler's first WriteHeader, Write
+// or Flush, or its return if it wrote nothing), where hooks may still set
+// headers; on_end_resource (always, once on_start_resource ran). On an
+// error, before_error_response, the error response, and
+// after_error_response run before on_end_resource. Last come on_end_request
+// (for every request, a 404 or 400 too) and the bus's after_request.
+//
+// Handlers and hooks answer with errors as values: Raise (or panic) with
+// an *HTTPError{Status, Message} or *HTTPRedirect{URL, Status}, also
+// wrapped; a hook may return one. The tree's ErrorPage writes the error
+// (DefaultErrorPage, plain text, when nil); a relative redirect is resolved
+// against the request's whole path. Any other panic or error is a 500, with
+// the stack on the page only when the tree's Tracebacks is on, and the
+// server goes on serving. If the error page itself fails, the client gets a
+// plain-text 500. An error response is only written while the header has
+// not gone out; after that the error is logged and, behind net/http, the
+// connection is aborted (http.ErrAbortHandler) so that the client cannot
+// take the cut response for a whole one. A handler's own
+// http.ErrAbortHandler keeps that meaning.
+//
+// Run answers 400 to an HTTP/1.1 request without a Host, for front ends
+// other than net/http (which checks it itself). When the tree has a Bus,
+// before_request and after_request are published with the *Request; with
+// no listener they cost nothing. A Request reused through Reset (the
+// gateway pools them) costs no allocation in Run: the app's *http.Request
+// and its context live inside it, so neither the Request nor that
+// *http.Request may be kept after Run returns.
 package engine

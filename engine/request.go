@@ -3,8 +3,8 @@ package engine
 import (
 	"context"
 	"io"
+	"net"
 	"net/http"
-	"net/netip"
 	"net/url"
 	"strings"
 	"time"
@@ -47,9 +47,13 @@ type Request struct {
 	Body io.ReadCloser
 	// ContentLength is the body's length, -1 when unknown.
 	ContentLength int64
-	// Local and Remote are the connection's two ends; zero when unknown
-	// (unix sockets, pipes).
-	Local, Remote netip.AddrPort
+	// RemoteAddr is the client's "ip:port", as net/http gives it; "" or
+	// "@" over a unix socket. Remote parses it.
+	RemoteAddr string
+	// LocalAddr is the address the request came in on; nil means unknown,
+	// or, for a request converted from net/http, to be read from Source's
+	// context (http.LocalAddrContextKey) when asked. Local parses it.
+	LocalAddr net.Addr
 	// RemoteHost is the client's host name when reverse DNS is on and the
 	// lookup succeeded in time; empty otherwise.
 	RemoteHost string
@@ -130,9 +134,22 @@ func (r *Request) SetContext(ctx context.Context) { r.ctx = ctx }
 // a sync.Pool, say) for another request. What it keeps is private and
 // saves allocations.
 func (r *Request) Reset() {
-	tmpl, bound := r.appTmpl, r.bound
-	*r = Request{}
-	r.appTmpl, r.bound = tmpl, bound
+	// Field by field: the private request copies are overwritten by Run
+	// anyway, and clearing them would cost more than the rest together.
+	r.Method, r.ScriptName, r.PathInfo, r.QueryString = "", "", "", ""
+	r.Protocol, r.ServerProtocol, r.Scheme, r.Host = "", "", "", ""
+	r.Header, r.Body, r.ContentLength = nil, nil, 0
+	r.RemoteAddr, r.LocalAddr, r.RemoteHost = "", nil, ""
+	r.ID, r.Start, r.Source = 0, time.Time{}, nil
+	r.ctx, r.rctx = nil, requestCtx{}
+	// Drop what the app request still points to, so the pool keeps no
+	// request's data alive.
+	a := &r.app
+	a.Header, a.Body, a.GetBody, a.Trailer, a.TLS, a.Response = nil, nil, nil, nil, nil, nil
+	a.Form, a.PostForm, a.MultipartForm = nil, nil, nil
+	r.appURL = url.URL{}
+	r.rw = responseWriter{}
+	r.tree, r.hooks, r.failure, r.abort = nil, nil, nil, false
 }
 
 // Err returns the error Run is answering (an *HTTPError or *HTTPRedirect),

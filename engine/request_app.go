@@ -22,15 +22,13 @@ func (r *Request) prepare() {
 	r.app = r.appTmpl
 	a := &r.app
 	if src := r.Source; src != nil {
-		a.Method = src.Method
+		// What the engine request also has comes from it, so that a front
+		// end may still replace the header map or the body.
+		a.Method, a.Header, a.Body, a.ContentLength, a.Host = r.Method, r.Header, r.Body, r.ContentLength, r.Host
 		a.Proto, a.ProtoMajor, a.ProtoMinor = src.Proto, src.ProtoMajor, src.ProtoMinor
-		a.Header = src.Header
-		a.Body = src.Body
 		a.GetBody = src.GetBody
-		a.ContentLength = src.ContentLength
 		a.TransferEncoding = src.TransferEncoding
 		a.Close = src.Close
-		a.Host = src.Host
 		a.Form, a.PostForm, a.MultipartForm = src.Form, src.PostForm, src.MultipartForm
 		a.Trailer = src.Trailer
 		a.RemoteAddr = src.RemoteAddr
@@ -65,9 +63,7 @@ func (r *Request) prepare() {
 		if a.Host == "" {
 			a.Host = r.Header.Get("Host")
 		}
-		if r.Remote.IsValid() {
-			a.RemoteAddr = r.Remote.String()
-		}
+		a.RemoteAddr = r.RemoteAddr
 		a.RequestURI = r.Path()
 		if r.QueryString != "" {
 			a.RequestURI += "?" + r.QueryString

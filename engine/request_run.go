@@ -61,8 +61,10 @@ func (r *Request) Run(t *Tree, w http.ResponseWriter) {
 		r.fail(&HTTPError{Status: http.StatusNotFound, Message: "Nothing matches the given URI."})
 	} else {
 		r.hooks = m.hooks
-		r.ScriptName += m.app.script
-		r.PathInfo = r.PathInfo[len(m.app.script):]
+		if s := m.app.script; s != "" {
+			r.ScriptName += s
+			r.PathInfo = r.PathInfo[len(s):]
+		}
 		r.prepare()
 		r.serve(m.app.handler)
 	}

@@ -3,6 +3,7 @@ package engine_test
 import (
 	"context"
 	"io"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"net/netip"
@@ -39,8 +40,8 @@ func TestRequestFromPlainFields(t *testing.T) {
 		Header:        http.Header{"X-Test": {"1"}},
 		Body:          io.NopCloser(strings.NewReader("payload")),
 		ContentLength: 7,
-		Remote:        netip.MustParseAddrPort("192.0.2.1:5555"),
-		Local:         netip.MustParseAddrPort("127.0.0.1:8080"),
+		RemoteAddr:    "192.0.2.1:5555",
+		LocalAddr:     &net.TCPAddr{IP: net.IPv4(127, 0, 0, 1), Port: 8080},
 	}
 	rec := httptest.NewRecorder()
 	req.Run(tree, rec)
@@ -51,6 +52,8 @@ func TestRequestFromPlainFields(t *testing.T) {
 	assert.NotZero(t, got.ID)
 	assert.False(t, got.Start.IsZero())
 	assert.Equal(t, "HTTP/1.1", got.ResponseProtocol())
+	assert.Equal(t, netip.MustParseAddrPort("192.0.2.1:5555"), got.Remote())
+	assert.Equal(t, netip.MustParseAddrPort("127.0.0.1:8080"), got.Local())
 
 	assert.Equal(t, "/items/7", app.URL.Path)
 	assert.Equal(t, "full=1", app.URL.RawQuery)

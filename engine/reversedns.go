@@ -35,14 +35,14 @@ type dnsEntry struct {
 // ReverseDNSOption configures a ReverseDNS.
 type ReverseDNSOption func(*ReverseDNS)
 
-// WithLookup replaces the resolver (net.DefaultResolver.LookupAddr by
+// WithDNSLookup replaces the resolver (net.DefaultResolver.LookupAddr by
 // default); tests use it.
-func WithLookup(fn func(ctx context.Context, addr string) ([]string, error)) ReverseDNSOption {
+func WithDNSLookup(fn func(ctx context.Context, addr string) ([]string, error)) ReverseDNSOption {
 	return func(d *ReverseDNS) { d.lookup = fn }
 }
 
-// WithClock replaces time.Now for the cache's expiry; tests use it.
-func WithClock(now func() time.Time) ReverseDNSOption {
+// WithDNSClock replaces time.Now for the cache's expiry; tests use it.
+func WithDNSClock(now func() time.Time) ReverseDNSOption {
 	return func(d *ReverseDNS) { d.now = now }
 }
 

@@ -3,14 +3,17 @@ package gateway
 import (
 	"io"
 	"log/slog"
+	"net/http"
 	"time"
-
-	"github.com/seed-49a6713b/cherrygo/engine"
 )
 
 // Config holds the per-request policies the gateway applies in front of the
 // engine. The zero value applies none of them: no body limit, no
 // concurrency limit, HTTP/1.1, no access log, no statistics.
+//
+// Error pages, tracebacks and the bus's before_request/after_request
+// channels are set on the engine.Tree (ErrorPage, Tracebacks, Bus), which
+// every server of the tree shares.
 type Config struct {
 	// MaxBodySize bounds request bodies in bytes (413 beyond); 0: no limit.
 	MaxBodySize int64
@@ -32,10 +35,14 @@ type Config struct {
 	// AccessLog, when non-nil, receives one Combined Log Format line per
 	// request.
 	AccessLog io.Writer
-	// Tracebacks puts the stack of a panic in the 500 page.
-	Tracebacks bool
-	// Bus, when non-nil, gets before_request and after_request published.
-	Bus *engine.Bus
-	// Logger receives errors (panics, failed error pages). Default: discard.
+	// MountPoint, when set, tells how much of the request's URL.Path is the
+	// path at which the gateway itself is mounted inside another router
+	// (chiapp.MountPoint reads it from chi). That prefix becomes the engine
+	// request's ScriptName, and only the rest is routed through the tree.
+	// Nil: the gateway is at the root, ScriptName starts empty.
+	MountPoint func(r *http.Request) string
+	// Logger receives the policies' errors (a panic Recover caught); nil
+	// means slog.Default(). The engine's own errors (panics of apps and
+	// hooks, failed error pages) go to the tree's Logger.
 	Logger *slog.Logger
 }

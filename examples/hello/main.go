@@ -11,22 +11,20 @@ package main
 
 import (
 	"context"
-	"fmt"
 	"io"
-	"log/slog"
 	"net/http"
 	"os"
 
 	"github.com/go-chi/chi/v5"
 
-	"github.com/seed-49a6713b/cherrygo/adapter"
+	"github.com/seed-49a6713b/cherrygo"
 	"github.com/seed-49a6713b/cherrygo/engine"
-	"github.com/seed-49a6713b/cherrygo/engine/plugins"
-	"github.com/seed-49a6713b/cherrygo/stdlib"
 )
 
 func main() {
-	os.Exit(run(context.Background(), os.Stderr))
+	tree := engine.NewTree()
+	tree.Mount("/", router())
+	os.Exit(cherrygo.Quickstart(context.Background(), tree))
 }
 
 // router is the application: any http.Handler would do.
@@ -39,26 +37,4 @@ func router() http.Handler {
 	r.Get("/", hello)
 	r.Head("/", hello)
 	return r
-}
-
-func run(ctx context.Context, stderr io.Writer) int {
-	logger := slog.New(slog.NewTextHandler(stderr, nil))
-	bus := engine.New(engine.WithLogger(logger))
-
-	signals := &plugins.SignalHandler{}
-	defer signals.Subscribe(bus)()
-
-	backend := func(cfg adapter.Config, h http.Handler) (adapter.Server, error) {
-		return stdlib.New(cfg, h, stdlib.WithLogger(logger))
-	}
-	servers, err := adapter.NewManager(bus, router(), adapter.WithBackend(backend))
-	if err != nil {
-		fmt.Fprintln(stderr, "hello:", err)
-		return adapter.ExitCode(err)
-	}
-	if err := servers.Quickstart(ctx); err != nil {
-		fmt.Fprintln(stderr, "hello:", err)
-		return adapter.ExitCode(err)
-	}
-	return bus.ExitCode()
 }

@@ -1,0 +1,65 @@
+package enginetest_test
+
+import (
+	"io"
+	"net/http"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/seed-49a6713b/cherrygo/engine"
+	"github.com/seed-49a6713b/cherrygo/engine/enginetest"
+)
+
+func echo() http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		b, _ := io.ReadAll(r.Body)
+		w.Header().Set("X-Method", r.Method)
+		w.Header().Set("X-Host", r.Host)
+		w.Header().Set("X-Type", r.Header.Get("Content-Type"))
+		w.Header().Set("X-Custom", r.Header.Get("X-Custom"))
+		w.Write(b)
+	})
+}
+
+func TestClientMethods(t *testing.T) {
+	tree := engine.NewTree()
+	tree.Mount("/", echo())
+	c := enginetest.New(tree)
+	c.Header.Set("X-Custom", "yes")
+
+	resp := c.PostString("/x", "text/plain", "payload")
+	b, err := io.ReadAll(resp.Body)
+	require.NoError(t, err)
+	assert.Equal(t, "payload", string(b))
+	assert.Equal(t, "POST", resp.Header.Get("X-Method"))
+	assert.Equal(t, "localhost", resp.Header.Get("X-Host"))
+	assert.Equal(t, "text/plain", resp.Header.Get("X-Type"))
+	assert.Equal(t, "yes", resp.Header.Get("X-Custom"))
+
+	resp = c.Head("/x")
+	assert.Equal(t, "HEAD", resp.Header.Get("X-Method"))
+
+	c.Host = "example.org"
+	assert.Equal(t, "example.org", c.Get("/").Header.Get("X-Host"))
+}
+
+func TestClientWithoutHostGets400(t *testing.T) {
+	tree := engine.NewTree()
+	tree.Mount("/", echo())
+	c := enginetest.New(tree)
+	c.Host = ""
+	assert.Equal(t, http.StatusBadRequest, c.Get("/").StatusCode)
+}
+
+func TestClientHijackIsNotSupported(t *testing.T) {
+	tree := engine.NewTree()
+	errs := make(chan error, 1)
+	tree.Mount("/", http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+		_, _, err := http.NewResponseController(w).Hijack()
+		errs <- err
+	}))
+	enginetest.New(tree).Get("/")
+	assert.ErrorIs(t, <-errs, http.ErrNotSupported)
+}

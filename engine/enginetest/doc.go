@@ -1,0 +1,23 @@
+// Package enginetest drives an engine.Tree in process, without sockets,
+// for the tests of applications mounted on it.
+//
+// # The client
+//
+// New returns a Client for a tree. Its Get, Head, Post and Do build an
+// engine.Request from plain values (no *http.Request, no server), run it
+// on the tree and hand back the *http.Response an httptest recorder saw:
+//
+//	c := enginetest.New(tree)
+//	resp := c.Get("/blog/posts")
+//
+// Everything Run does happens as it would behind a server: the tree's
+// routing and hooks, error pages, the Host requirement of HTTP/1.1, the
+// dropped body of a HEAD response. What needs a connection does not:
+// Hijack reports http.ErrNotSupported.
+//
+// # Building requests
+//
+// NewRequest returns the engine.Request the client would send, for a test
+// that wants to set more fields (the remote address, the protocol, the
+// context) before Do.
+package enginetest

@@ -1,0 +1,72 @@
+package engine_test
+
+import (
+	"context"
+	"errors"
+	"net/netip"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+
+	"github.com/seed-49a6713b/cherrygo/engine"
+)
+
+func TestReverseDNSCachesAnswersAndFailures(t *testing.T) {
+	var calls atomic.Int32
+	lookup := func(_ context.Context, addr string) ([]string, error) {
+		calls.Add(1)
+		if addr == "192.0.2.1" {
+			return []string{"client.example."}, nil
+		}
+		return nil, errors.New("no such host")
+	}
+	now := time.Unix(1000, 0)
+	var mu sync.Mutex
+	clock := func() time.Time { mu.Lock(); defer mu.Unlock(); return now }
+	d := engine.NewReverseDNS(time.Second, time.Minute, 10, engine.WithDNSLookup(lookup), engine.WithDNSClock(clock))
+	ctx := context.Background()
+
+	assert.Equal(t, "client.example", d.Lookup(ctx, netip.MustParseAddr("192.0.2.1")))
+	assert.Equal(t, "client.example", d.Lookup(ctx, netip.MustParseAddr("::ffff:192.0.2.1")))
+	assert.Equal(t, "", d.Lookup(ctx, netip.MustParseAddr("192.0.2.2")))
+	assert.Equal(t, "", d.Lookup(ctx, netip.MustParseAddr("192.0.2.2")))
+	assert.Equal(t, int32(2), calls.Load())
+	assert.Equal(t, "", d.Lookup(ctx, netip.Addr{}))
+
+	mu.Lock()
+	now = now.Add(2 * time.Minute)
+	mu.Unlock()
+	assert.Equal(t, "client.example", d.Lookup(ctx, netip.MustParseAddr("192.0.2.1")))
+	assert.Equal(t, int32(3), calls.Load())
+}
+
+func TestReverseDNSTimeout(t *testing.T) {
+	lookup := func(ctx context.Context, _ string) ([]string, error) {
+		<-ctx.Done() // a resolver that never answers
+		return nil, ctx.Err()
+	}
+	d := engine.NewReverseDNS(50*time.Millisecond, 0, 0, engine.WithDNSLookup(lookup))
+	start := time.Now()
+	assert.Equal(t, "", d.Lookup(context.Background(), netip.MustParseAddr("192.0.2.9")))
+	assert.Less(t, time.Since(start), 5*time.Second)
+	assert.Equal(t, 1, d.Len())
+
+	// A request that went away does not poison the cache.
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	assert.Equal(t, "", d.Lookup(ctx, netip.MustParseAddr("192.0.2.10")))
+	assert.Equal(t, 1, d.Len())
+}
+
+func TestReverseDNSCacheIsBounded(t *testing.T) {
+	lookup := func(_ context.Context, addr string) ([]string, error) { return []string{"h-" + addr}, nil }
+	d := engine.NewReverseDNS(time.Second, time.Hour, 8, engine.WithDNSLookup(lookup))
+	for i := range 100 {
+		addr := netip.AddrFrom4([4]byte{10, 0, byte(i / 256), byte(i)})
+		assert.Equal(t, "h-"+addr.String(), d.Lookup(context.Background(), addr))
+		assert.LessOrEqual(t, d.Len(), 8)
+	}
+}

@@ -1,0 +1,36 @@
+package gateway
+
+import (
+	"net/http"
+
+	"github.com/seed-49a6713b/cherrygo/engine"
+)
+
+// Convert fills dst, a blank (or Reset) engine request, from r: method,
+// path (all of it in PathInfo, ScriptName ""), query, protocols, scheme,
+// host, the client's address, and r's own header map, body and context,
+// which are shared, never copied. serverProtocol is the server's highest
+// protocol ("" for HTTP/1.1). The local address is read from r's context
+// only when dst.Local is called. Convert does no reverse DNS, does not
+// number the request, and allocates nothing.
+func Convert(dst *engine.Request, r *http.Request, serverProtocol string) {
+	dst.Method = r.Method
+	if r.URL != nil {
+		dst.PathInfo = r.URL.Path
+		dst.QueryString = r.URL.RawQuery
+	}
+	dst.Protocol = r.Proto
+	dst.ServerProtocol = serverProtocol
+	if r.TLS != nil {
+		dst.Scheme = "https"
+	} else {
+		dst.Scheme = "http"
+	}
+	dst.Host = r.Host
+	dst.Header = r.Header
+	dst.Body = r.Body
+	dst.ContentLength = r.ContentLength
+	dst.RemoteAddr = r.RemoteAddr
+	dst.Source = r
+	dst.SetContext(r.Context())
+}

@@ -1,0 +1,83 @@
+// Package gateway connects the HTTP servers to the engine, the part
+// CherryPy's WSGI gateway plays, and holds the per-request policies a
+// server applies in front of the application.
+//
+// # The gateway
+//
+// New(tree, cfg) returns the gateway: an http.Handler that any server
+// backend calls, and that turns each call into an engine.Request and runs
+// it on the tree (engine.Request.Run), writing straight to the backend's
+// ResponseWriter. Convert is the conversion on its own: method, path (all
+// of it as PathInfo), query, the request's and the server's protocol
+// (Config.ProtocolVersion), scheme, host and the client's address; the
+// header map, body and context are the *http.Request's own, never copied,
+// and the local address is read from the context only when asked for. With
+// Config.ReverseDNS the client's host name is looked up with a bounded wait
+// and cached. The engine requests are pooled, so the gateway adds no
+// allocation to a request; responses stream (Flush, Hijack, trailers,
+// http.ResponseController), and a client that leaves cancels the handler's
+// context.
+//
+// Config switches the policies below on; New composes them in the order
+// given under "Order of the policies", and a policy that is off costs
+// nothing. Error pages, tracebacks and the bus's before_request and
+// after_request channels belong to the engine.Tree (its ErrorPage,
+// Tracebacks and Bus), which every server of the tree shares.
+//
+// Package gatewaytest holds the conformance suite that every backend runs
+// to show that streaming, hijacking, trailers, cancellation and the
+// policies reach the client through it.
+//
+// # Policies
+//
+// Each policy is plain net/http middleware, a func(http.Handler)
+// http.Handler with one concern, usable alone in any net/http or chi
+// program and on a single route as well as on a whole server. New composes
+// them from Config; everything below works without the engine.
+//
+//   - MaxBodySize bounds request bodies: 413 before the handler runs when
+//     Content-Length is over the limit (closing the connection), a failing
+//     read when a chunked body crosses it, and 413 if the handler then
+//     returns without answering. A route can have its own limit.
+//   - ThreadPool (and Pool, to watch it) bounds the handlers running at
+//     once; the excess waits in a bounded queue for a bounded time, then
+//     gets 503 with Retry-After rather than a reset connection. A waiting
+//     request whose client leaves quits the queue.
+//   - Protocol("HTTP/1.0") makes an HTTP/1.1 server answer as HTTP/1.0:
+//     HTTP/1.0 status line, no chunked bodies, connection closed.
+//   - Recover turns a handler's panic into a logged 500, or into an
+//     aborted connection when the response had already started.
+//   - AccessLog (and AccessLogger) writes one Combined Log Format line per
+//     request; AccessLogSlog logs the same fields through log/slog.
+//   - Statistics counts requests, bytes, statuses by class and requests in
+//     flight per server and app, and serves them as JSON or through
+//     expvar.
+//
+// The policies that need to see the response (AccessLog, Statistics,
+// Recover, MaxBodySize for chunked bodies) wrap the ResponseWriter in a
+// pooled recorder, shared when one policy sits inside another. The wrapper
+// keeps the optional interfaces reachable: http.Flusher, http.Hijacker,
+// io.ReaderFrom directly, and everything http.ResponseController knows
+// through Unwrap. Counting a request, admitting it through a free pool
+// slot and checking a declared body length allocate nothing.
+//
+// # Order of the policies
+//
+// Outermost first, the recommended order, for New and for programs that
+// compose the policies by hand:
+//
+//	Statistics → AccessLog → Recover → ThreadPool → MaxBodySize → Protocol → app
+//
+// Statistics and the access log come first so that they see every request
+// as the client saw it, including the 503s of the pool, the 413s of the
+// body limit and the 500s of Recover, and they time the queueing too.
+// Recover comes next so that a panic anywhere below, in the app or in a
+// policy, still ends as a 500 that is counted and logged. The thread pool
+// admits requests before anything reads their body, so a waiting request
+// holds no more than its headers, and refused requests cost little. The
+// body limit then guards what the app reads. Protocol sits next to the
+// app because it has to change the server's own *http.Request: nothing
+// between it and the server may copy the request (MaxBodySize and the
+// others do not; routers do), so with chi or a ServeMux, put Protocol
+// before the router.
+package gateway

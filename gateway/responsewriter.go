@@ -1,0 +1,163 @@
+package gateway
+
+import (
+	"bufio"
+	"io"
+	"net"
+	"net/http"
+	"sync"
+)
+
+// responseWriter wraps the http.ResponseWriter a policy receives and
+// records what the handler did with it: the final status, the body bytes
+// written, and whether the connection was hijacked.
+//
+// It keeps the wrapped writer's optional interfaces reachable: Flush,
+// FlushError and Hijack are forwarded through http.ResponseController (so
+// they reach a writer several wrappers down), ReadFrom and WriteString keep
+// net/http's fast paths, and Unwrap lets http.ResponseController find the
+// rest (SetReadDeadline, SetWriteDeadline, EnableFullDuplex). Because the
+// methods always exist, a type assertion to http.Hijacker succeeds even
+// over HTTP/2; Hijack then returns an error wrapping http.ErrNotSupported,
+// as http.ResponseController would.
+//
+// A responseWriter belongs to one request and is used by the handler's
+// goroutine; like any ResponseWriter it must not be used after ServeHTTP
+// returns (it goes back to a pool and serves another request).
+type responseWriter struct {
+	http.ResponseWriter
+	status   int   // first final (non-1xx) status sent; 0 until then
+	bytes    int64 // body bytes accepted by the wrapped writer
+	hijacked bool  // Hijack succeeded
+}
+
+// wrote reports whether the response's header has left, either written
+// or taken over by a hijack.
+func (rw *responseWriter) wrote() bool { return rw.status != 0 || rw.hijacked }
+
+// finalStatus is the status the client received: the one written, 200
+// when the handler wrote nothing (net/http then sends 200), and 0 for a
+// hijacked connection whose handler never called WriteHeader.
+func (rw *responseWriter) finalStatus() int {
+	switch {
+	case rw.status != 0:
+		return rw.status
+	case rw.hijacked:
+		return 0
+	default:
+		return http.StatusOK
+	}
+}
+
+// WriteHeader records the first final status and forwards every call, so
+// net/http still reports superfluous calls. Informational statuses other
+// than 101 may precede the final one and are not recorded.
+func (rw *responseWriter) WriteHeader(code int) {
+	if rw.status == 0 && (code < 100 || code > 199 || code == http.StatusSwitchingProtocols) {
+		rw.status = code
+	}
+	rw.ResponseWriter.WriteHeader(code)
+}
+
+func (rw *responseWriter) Write(p []byte) (int, error) {
+	if rw.status == 0 {
+		rw.status = http.StatusOK
+	}
+	n, err := rw.ResponseWriter.Write(p)
+	rw.bytes += int64(n)
+	return n, err
+}
+
+// WriteString keeps io.WriteString free of a []byte conversion when the
+// wrapped writer has its own WriteString (net/http's does).
+func (rw *responseWriter) WriteString(s string) (int, error) {
+	if rw.status == 0 {
+		rw.status = http.StatusOK
+	}
+	var n int
+	var err error
+	if sw, ok := rw.ResponseWriter.(io.StringWriter); ok {
+		n, err = sw.WriteString(s)
+	} else {
+		n, err = rw.ResponseWriter.Write([]byte(s))
+	}
+	rw.bytes += int64(n)
+	return n, err
+}
+
+// ReadFrom keeps net/http's sendfile path for io.Copy from a file.
+func (rw *responseWriter) ReadFrom(src io.Reader) (int64, error) {
+	if rw.status == 0 {
+		rw.status = http.StatusOK
+	}
+	var n int64
+	var err error
+	if rf, ok := rw.ResponseWriter.(io.ReaderFrom); ok {
+		n, err = rf.ReadFrom(src)
+	} else {
+		n, err = io.Copy(writerOnly{rw.ResponseWriter}, src)
+	}
+	rw.bytes += n
+	return n, err
+}
+
+// Flush implements http.Flusher; it does nothing when no writer below
+// can flush. FlushError tells the two cases apart.
+func (rw *responseWriter) Flush() { _ = rw.FlushError() }
+
+// FlushError flushes through http.ResponseController, which prefers this
+// method over Flush, so a caller using a ResponseController learns when
+// flushing is not supported.
+func (rw *responseWriter) FlushError() error {
+	err := http.NewResponseController(rw.ResponseWriter).Flush()
+	if err == nil && rw.status == 0 {
+		rw.status = http.StatusOK // flushing sends the header
+	}
+	return err
+}
+
+// Hijack implements http.Hijacker by asking the writers below.
+func (rw *responseWriter) Hijack() (net.Conn, *bufio.ReadWriter, error) {
+	conn, brw, err := http.NewResponseController(rw.ResponseWriter).Hijack()
+	if err == nil {
+		rw.hijacked = true
+	}
+	return conn, brw, err
+}
+
+// Unwrap returns the wrapped writer, for http.ResponseController.
+func (rw *responseWriter) Unwrap() http.ResponseWriter { return rw.ResponseWriter }
+
+// writerOnly hides every method but Write, so io.Copy cannot loop back
+// into ReadFrom.
+type writerOnly struct{ io.Writer }
+
+// writerPool recycles responseWriters. Each policy owns one, so there is
+// no package-level pool.
+type writerPool struct {
+	pool sync.Pool // of *responseWriter
+}
+
+// get returns the responseWriter for w. When w already is one (an outer
+// policy wrapped it), get returns it with owned false: both policies then
+// observe the same response and only the outer one recycles it. Otherwise
+// it takes a blank one from the pool, owned true, for the caller to put
+// back once the handler has returned.
+func (p *writerPool) get(w http.ResponseWriter) (rw *responseWriter, owned bool) {
+	if rw, ok := w.(*responseWriter); ok {
+		return rw, false
+	}
+	if v := p.pool.Get(); v != nil {
+		rw = v.(*responseWriter)
+	} else {
+		rw = new(responseWriter)
+	}
+	rw.ResponseWriter = w
+	return rw, true
+}
+
+// put clears rw and returns it to the pool.
+func (p *writerPool) put(rw *responseWriter) {
+	*rw = responseWriter{}
+	p.pool.Put(rw)
+}

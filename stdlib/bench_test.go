@@ -1,0 +1,79 @@
+package stdlib
+
+import (
+	"context"
+	"net"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/seed-49a6713b/cherrygo/adapter"
+)
+
+// BenchmarkStartStop measures a whole cycle per backend, and reports its
+// two halves: start-ns/op (Start until a real connect to the bound address
+// succeeds) and stop-ns/op (Stop until the address can be bound again).
+func BenchmarkStartStop(b *testing.B) {
+	dir := shortDir(b)
+	certFile, keyFile := certFiles(b, dir)
+	backends := []struct {
+		name string
+		cfg  func() adapter.Config
+	}{
+		{"tcp4", testConfig},
+		{"dualstack", func() adapter.Config { c := testConfig(); c.Host = ""; return c }},
+		{"unix", func() adapter.Config { return unixConfig(filepath.Join(dir, "b.sock")) }},
+		{"tls", func() adapter.Config {
+			c := testConfig()
+			c.SSLCertificate, c.SSLPrivateKey = certFile, keyFile
+			return c
+		}},
+	}
+	for _, bk := range backends {
+		b.Run(bk.name, func(b *testing.B) {
+			srv, err := New(bk.cfg(), hello)
+			if err != nil {
+				b.Fatal(err)
+			}
+			var startNs, stopNs time.Duration
+			for b.Loop() {
+				began := time.Now()
+				done := make(chan error, 1)
+				go func() { done <- srv.Start() }()
+				select {
+				case <-srv.(adapter.ReadyNotifier).Ready():
+				case err := <-done:
+					b.Fatalf("Start: %v", err)
+				}
+				addr := srv.(adapter.Addresser).Addr()
+				network, target := addr.Network(), addr.String()
+				if network == "tcp" && strings.HasPrefix(target, "[::]") {
+					target = strings.Replace(target, "[::]", "127.0.0.1", 1)
+				}
+				c, err := net.Dial(network, target)
+				if err != nil {
+					b.Fatalf("connect after Ready: %v", err)
+				}
+				_ = c.Close()
+				stopBegan := time.Now()
+				startNs += stopBegan.Sub(began)
+
+				if err := srv.Stop(context.Background()); err != nil {
+					b.Fatalf("Stop: %v", err)
+				}
+				l, err := net.Listen(network, addr.String())
+				if err != nil {
+					b.Fatalf("bind after Stop: %v", err)
+				}
+				stopNs += time.Since(stopBegan)
+				_ = l.Close()
+				if err := <-done; err != nil {
+					b.Fatalf("Start after Stop: %v", err)
+				}
+			}
+			b.ReportMetric(float64(startNs.Nanoseconds())/float64(b.N), "start-ns/op")
+			b.ReportMetric(float64(stopNs.Nanoseconds())/float64(b.N), "stop-ns/op")
+		})
+	}
+}

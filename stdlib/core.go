@@ -1,0 +1,320 @@
+package stdlib
+
+import (
+	"context"
+	"crypto/tls"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"sync"
+	"time"
+)
+
+// ErrRunning is returned by Start when the server is already starting or
+// serving.
+var ErrRunning = errors.New("stdlib: server already running")
+
+// noHeaderLimit stands for MAX_REQUEST_HEADER_SIZE=0: net/http needs some
+// bound, so "no limit of ours" is 1 GiB, which no real header reaches.
+const noHeaderLimit = 1 << 30
+
+// runState is where a server is in its life; see core.
+type runState int
+
+const (
+	stateIdle     runState = iota // not started, or stopped: Start may be called
+	stateBinding                  // Start is binding; Stop waits for it to give up
+	stateServing                  // bound and serving
+	stateStopping                 // Stop is draining and closing
+)
+
+// settings are the parts of the configuration a running server needs.
+type settings struct {
+	socketTimeout   time.Duration
+	shutdownTimeout time.Duration
+	maxHeaderBytes  int
+	noDelay         bool
+	http2           bool
+	h2c             bool
+}
+
+// core is what every backend shares: one net/http.Server per run over the
+// listeners the backend binds, the connection tracker, and the
+// Start/Stop/Ready life cycle of adapter.Server.
+type core struct {
+	log       *slog.Logger
+	handler   http.Handler
+	settings  settings
+	tlsConfig *tls.Config // nil: plain HTTP
+	inherited net.Listener
+
+	// bind binds the backend's sockets; release undoes what bind left
+	// behind once the listeners are closed (a unix socket file).
+	bind    func(ctx context.Context) ([]net.Listener, error)
+	release func()
+
+	mu    sync.Mutex    // guards the fields below
+	state runState      // see runState
+	ready chan struct{} // closed once bound; replaced after each stop
+	run   *run          // the current run, nil when idle
+}
+
+// run is one Start-to-Stop period.
+type run struct {
+	cancelBind context.CancelFunc // aborts a name lookup during bind
+	aborted    bool               // Stop came while binding (guarded by core.mu)
+	bindDone   chan struct{}      // closed when the bind phase is over
+	stopDone   chan struct{}      // closed when Stop is over
+	srv        *http.Server
+	listeners  []net.Listener
+	tracker    *tracker
+	serving    sync.WaitGroup // one count per Serve goroutine
+}
+
+// Start binds the server's sockets and serves until Stop is called. A bind
+// failure is returned at once, naming the address. After Stop it returns
+// nil. If serving fails on its own, it stops the server and returns that
+// error. It returns ErrRunning if the server is already running.
+func (c *core) Start() error {
+	c.mu.Lock()
+	if c.state != stateIdle {
+		c.mu.Unlock()
+		return ErrRunning
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	r := &run{cancelBind: cancel, bindDone: make(chan struct{}), stopDone: make(chan struct{})}
+	c.state, c.run = stateBinding, r
+	c.mu.Unlock()
+
+	ls, err := c.listeners(ctx)
+	cancel()
+
+	c.mu.Lock()
+	if err != nil || r.aborted {
+		if r.aborted { // Stop came first: release what was bound, report nothing
+			if err == nil {
+				closeListeners(ls)
+				c.releaseSocket()
+			}
+			err = nil
+		}
+		c.state, c.run = stateIdle, nil
+		close(r.bindDone)
+		c.mu.Unlock()
+		return err
+	}
+	r.listeners, r.tracker = ls, newTracker()
+	r.srv = c.newHTTPServer(r.tracker)
+	r.serving.Add(len(ls))
+	c.state = stateServing
+	close(c.ready)
+	close(r.bindDone)
+	c.mu.Unlock()
+
+	errs := make(chan error, len(ls))
+	for _, l := range ls {
+		c.log.Info("listening", "network", l.Addr().Network(), "addr", l.Addr().String(), "tls", c.tlsConfig != nil)
+		var served net.Listener = &trackingListener{Listener: l, t: r.tracker, noDelay: c.settings.noDelay, timeout: c.settings.socketTimeout}
+		if r.srv.TLSConfig != nil {
+			served = tls.NewListener(served, r.srv.TLSConfig)
+		}
+		go func() {
+			defer r.serving.Done()
+			if err := r.srv.Serve(served); !errors.Is(err, http.ErrServerClosed) {
+				errs <- fmt.Errorf("stdlib: serve %s: %w", l.Addr(), err)
+				return
+			}
+			errs <- nil
+		}()
+	}
+	var failed error
+	for range ls {
+		if err := <-errs; err != nil && failed == nil {
+			failed = err
+			c.log.Error("serving failed: stopping", "err", err)
+			if stopErr := c.Stop(context.Background()); stopErr != nil {
+				c.log.Warn("stopping after a serve failure", "err", stopErr)
+			}
+		}
+	}
+	return failed
+}
+
+// listeners returns the inherited listener's duplicate, or binds.
+func (c *core) listeners(ctx context.Context) ([]net.Listener, error) {
+	if c.inherited == nil {
+		return c.bind(ctx)
+	}
+	l, err := duplicate(c.inherited)
+	if err != nil {
+		return nil, err
+	}
+	return []net.Listener{l}, nil
+}
+
+func (c *core) releaseSocket() {
+	if c.release != nil && c.inherited == nil {
+		c.release()
+	}
+}
+
+func (c *core) newHTTPServer(t *tracker) *http.Server {
+	var protocols http.Protocols
+	protocols.SetHTTP1(true)
+	var tlsConfig *tls.Config
+	if c.tlsConfig != nil {
+		tlsConfig = c.tlsConfig.Clone() // net/http may adjust it per run
+		protocols.SetHTTP2(c.settings.http2)
+	} else {
+		protocols.SetUnencryptedHTTP2(c.settings.h2c)
+	}
+	return &http.Server{
+		Handler:           withBodyTimeout(c.handler, c.settings.socketTimeout),
+		TLSConfig:         tlsConfig,
+		Protocols:         &protocols,
+		ReadHeaderTimeout: c.settings.socketTimeout,
+		IdleTimeout:       c.settings.socketTimeout,
+		MaxHeaderBytes:    c.settings.maxHeaderBytes,
+		ConnState:         t.hook,
+		ErrorLog:          slog.NewLogLogger(c.log.Handler(), slog.LevelWarn),
+	}
+}
+
+// Stop stops the server; it follows adapter.Server's contract:
+//
+//  1. Not running: it returns nil at once. Binding: it makes Start give up,
+//     waits until Start released what it bound, and returns nil.
+//  2. It stops accepting (the listeners close), closes the connections
+//     that carry no request (new and idle keep-alive ones) and each one as
+//     soon as its request is answered.
+//  3. It waits for in-flight requests until ctx is done or the shutdown
+//     timeout passes, whichever comes first.
+//  4. It closes every connection left, hijacked ones included, and returns
+//     once the listeners and all connections are closed (and a unix socket
+//     file removed), so the address can be bound again at once.
+//
+// It returns the drain's context error when requests had to be cut off,
+// nil otherwise. A second Stop during the first waits for it and returns
+// nil. The server can be started again afterwards; Ready then returns a
+// new channel.
+func (c *core) Stop(ctx context.Context) error {
+	c.mu.Lock()
+	r := c.run
+	switch c.state {
+	case stateIdle:
+		c.mu.Unlock()
+		return nil
+	case stateBinding:
+		r.aborted = true
+		r.cancelBind()
+		c.mu.Unlock()
+		return waitOr(ctx, r.bindDone)
+	case stateStopping:
+		c.mu.Unlock()
+		return waitOr(ctx, r.stopDone)
+	}
+	c.state = stateStopping
+	c.mu.Unlock()
+
+	err := c.shutdown(ctx, r)
+
+	c.mu.Lock()
+	c.state, c.run, c.ready = stateIdle, nil, make(chan struct{})
+	close(r.stopDone)
+	c.mu.Unlock()
+	c.log.Info("stopped", "cut_off", err != nil)
+	return err
+}
+
+func (c *core) shutdown(ctx context.Context, r *run) error {
+	drain := ctx
+	if d := c.settings.shutdownTimeout; d > 0 {
+		var cancel context.CancelFunc
+		drain, cancel = context.WithTimeout(ctx, d)
+		defer cancel()
+	}
+	r.tracker.beginStop()
+
+	// Shutdown closes the listeners, turns keep-alives off and tells
+	// HTTP/2 clients to go away; the tracker, not Shutdown's polling,
+	// decides when the drain is over.
+	sdCtx, sdCancel := context.WithCancel(context.Background())
+	sdDone := make(chan struct{})
+	go func() {
+		defer close(sdDone)
+		_ = r.srv.Shutdown(sdCtx)
+	}()
+
+	var err error
+	select {
+	case <-r.tracker.drained:
+	case <-drain.Done():
+		err = drain.Err()
+	}
+	sdCancel()
+	<-sdDone
+	r.serving.Wait()
+	closeListeners(r.listeners)
+	r.tracker.closeAll()
+	c.releaseSocket()
+	return err
+}
+
+// waitOr waits for done or ctx, whichever comes first; it returns nil or
+// ctx's error.
+func waitOr(ctx context.Context, done <-chan struct{}) error {
+	select {
+	case <-done:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+// Ready returns a channel closed once the server is bound and accepting.
+// Each Stop replaces it with a new, open channel for the next run.
+func (c *core) Ready() <-chan struct{} {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.ready
+}
+
+// Addr returns the address of the first socket the server is bound to
+// (the real port when configured with port 0), or nil when not bound.
+func (c *core) Addr() net.Addr {
+	if addrs := c.Addrs(); len(addrs) > 0 {
+		return addrs[0]
+	}
+	return nil
+}
+
+// Addrs returns the addresses of every socket the server is bound to
+// (several for a host name that resolves to several addresses), or nil
+// when not bound.
+func (c *core) Addrs() []net.Addr {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.run == nil || (c.state != stateServing && c.state != stateStopping) {
+		return nil
+	}
+	addrs := make([]net.Addr, len(c.run.listeners))
+	for i, l := range c.run.listeners {
+		addrs[i] = l.Addr()
+	}
+	return addrs
+}
+
+// IsTLS reports whether the server speaks TLS.
+func (c *core) IsTLS() bool { return c.tlsConfig != nil }
+
+// Inherited reports whether the server serves a listener it was handed
+// (WithListener) rather than one it binds.
+func (c *core) Inherited() bool { return c.inherited != nil }
+
+func closeListeners(ls []net.Listener) {
+	for _, l := range ls {
+		_ = l.Close() // a second close (after Serve's) only reports an error
+	}
+}

@@ -1,0 +1,105 @@
+// Package stdlib holds the server backends built on net/http.Server: TCP
+// (IPv4, IPv6, dual-stack, host names), unix sockets and TLS on either,
+// optionally HTTP/2 without TLS (h2c). Each implements adapter.Server and
+// its optional interfaces (ReadyNotifier, Addresser, Secure, Inheriter), so
+// the adapter drives them all the same way, and New picks one from an
+// adapter.Config alone:
+//
+//	srv, err := stdlib.New(cfg, handler, stdlib.WithLogger(logger))
+//	if err != nil {
+//		return err // a bad certificate is an *adapter.ConfigError
+//	}
+//	go func() { errc <- srv.Start() }() // blocks while serving
+//	<-srv.(adapter.ReadyNotifier).Ready()
+//	...
+//	err = srv.Stop(ctx) // returns once the address is free again
+//
+// # Addresses
+//
+// SOCKET_HOST "" or "*" means all interfaces, dual-stack: one IPv6 socket
+// with IPV6_V6ONLY off, which also accepts IPv4 clients (plain IPv4 when
+// the kernel has no IPv6). "::" is the same. "0.0.0.0" is IPv4 only:
+// unlike net.Listen("tcp", "0.0.0.0:80"), which Go makes dual-stack. An
+// IPv4 or IPv6 literal binds that address (brackets and a %zone are
+// accepted). A host name is resolved when Start runs and each of its
+// addresses is bound ("localhost" → 127.0.0.1 and ::1 where both are
+// listed); an address the machine cannot bind is skipped with a warning
+// if another one binds. With port 0 the first address gets an ephemeral
+// port and the others reuse it; Addr and Addrs report the real addresses.
+//
+// A bind failure comes back from Start at once and names the address, as
+// in "stdlib: listen tcp 127.0.0.1:8080: bind: address already in use";
+// errors.Is finds the errno (syscall.EADDRINUSE, syscall.EACCES).
+//
+// # Listen backlog
+//
+// net.Listen cannot set a backlog, so on Linux the sockets are made with
+// socket(2), setsockopt(2) (SO_REUSEADDR, IPV6_V6ONLY), bind(2) and
+// listen(2) with SOCKET_QUEUE_SIZE, and then handed to net.FileListener.
+// A SOCKET_QUEUE_SIZE of 0 (or less) asks for the system maximum, read
+// from /proc/sys/net/core/somaxconn (syscall.SOMAXCONN where that file is
+// missing); the kernel caps any larger value at that maximum. On other
+// systems the sockets come from net.ListenConfig and the backlog is the
+// system default.
+//
+// # Unix sockets
+//
+// A UnixServer serves on SOCKET_FILE. A stale socket file (a connect is
+// refused: its server is gone) is replaced; a live one (something answers)
+// is an "already in use" error wrapping syscall.EADDRINUSE; a path that is
+// not a socket is refused with ErrNotSocket and never touched. The file
+// gets SOCKET_FILE_MODE between bind(2) and listen(2), so no client can
+// connect while it has the looser default mode, and Stop removes it if it
+// is still the file this server created.
+//
+// # TLS
+//
+// SSL_CERTIFICATE and SSL_PRIVATE_KEY (PEM files) switch TLS on; the
+// certificates of SSL_CERTIFICATE_CHAIN follow the server's own in the
+// chain it presents. The files are read and checked by New, before
+// anything binds: a missing, unreadable or non-PEM file, a key that does
+// not match the certificate, or only one of the pair set is an
+// *adapter.ConfigError listing every problem, each naming the variable and
+// the file. TLS 1.2 is the minimum. HTTP/2 is offered through ALPN when
+// Config.HTTP2 is set (the default).
+//
+// # Timeouts and limits
+//
+// SOCKET_TIMEOUT bounds inactivity, never a whole exchange: the request
+// header must arrive within it (which also bounds the TLS handshake), a
+// keep-alive connection idle for that long is closed, each read of a
+// request body and each 64 KiB chunk of a response must make progress
+// within it. A large upload or download that keeps moving is never cut
+// off; a client that trickles its header or stalls mid-body is, and the
+// handler's body read then fails with an error matching
+// os.ErrDeadlineExceeded. Zero switches these timeouts off.
+//
+// MAX_REQUEST_HEADER_SIZE bounds the request line and headers (net/http
+// answers 431 beyond it). Zero means no limit of ours: net/http needs
+// some bound, so 1 GiB is used. NODELAY false switches TCP_NODELAY off on
+// accepted connections (Go switches it on).
+//
+// # Stopping
+//
+// Stop closes the listeners, closes at once every connection that carries
+// no request (new ones that never sent anything, idle keep-alive ones),
+// closes each other one as soon as its request is answered, and waits for
+// in-flight requests until ctx is done or SHUTDOWN_TIMEOUT passes. Then it
+// closes what is left, hijacked connections included, and returns only
+// once every listener and connection is closed and a unix socket file is
+// removed: the address can be bound again the moment it returns. It
+// returns the context's error if requests had to be cut off. HTTP/2
+// connections are sent GOAWAY and closed once their last frames are out.
+//
+// A server can be started again after Stop; Ready then returns a new
+// channel. Stop before Start, during a Start that is still binding, or
+// twice, returns nil.
+//
+// # Inherited sockets
+//
+// WithListener hands a server a socket someone else bound (systemd socket
+// activation, a parent process before a re-exec). The server reports
+// Inherited() true, so the adapter skips its port checks; each run serves
+// a duplicate of the descriptor, so Stop leaves the socket itself bound
+// for the next run, and its owner closes it.
+package stdlib

@@ -1,0 +1,64 @@
+package stdlib_test
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"net/http"
+	"time"
+
+	"github.com/seed-49a6713b/cherrygo/adapter"
+	"github.com/seed-49a6713b/cherrygo/stdlib"
+)
+
+// ExampleNew starts a TCP server on an ephemeral loopback port, waits until
+// it is bound, makes one request and stops it.
+func ExampleNew() {
+	cfg := adapter.Config{
+		Host:            "127.0.0.1",
+		Port:            0, // ephemeral: Addr reports the real port
+		SocketTimeout:   10 * time.Second,
+		ShutdownTimeout: 5 * time.Second,
+		NoDelay:         true,
+	}
+	handler := http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+		_, _ = io.WriteString(w, "hello")
+	})
+	srv, err := stdlib.New(cfg, handler)
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	done := make(chan error, 1)
+	go func() { done <- srv.Start() }()
+	select {
+	case <-srv.(adapter.ReadyNotifier).Ready():
+	case err := <-done:
+		fmt.Println("start:", err)
+		return
+	}
+
+	url := "http://" + srv.(adapter.Addresser).Addr().String() + "/"
+	if resp, err := http.Get(url); err == nil {
+		body, _ := io.ReadAll(resp.Body)
+		_ = resp.Body.Close()
+		fmt.Println(string(body))
+	}
+
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	_ = srv.Stop(ctx) // the port is free again once this returns
+	fmt.Println("stopped:", <-done)
+}
+
+// ExampleNewUnix serves on a unix socket file with mode 0660.
+func ExampleNewUnix() {
+	cfg := adapter.Config{SocketFile: "/run/myapp/http.sock", SocketFileMode: 0o660}
+	srv, err := stdlib.NewUnix(cfg, http.NotFoundHandler())
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	fmt.Println(srv.Path(), srv.IsTLS())
+	// Output: /run/myapp/http.sock false
+}

@@ -1,0 +1,71 @@
+package stdlib
+
+import (
+	"context"
+	"crypto/tls"
+	"net"
+	"net/http"
+	"path/filepath"
+	"testing"
+
+	"github.com/seed-49a6713b/cherrygo/adapter"
+	"github.com/seed-49a6713b/cherrygo/gateway/gatewaytest"
+)
+
+// gatewayHarness serves the gateway conformance suite's handlers on the
+// backend cfg makes: TCP, a unix socket (cfg.SocketFile) or TLS.
+func gatewayHarness(mkConfig func(t *testing.T) adapter.Config) gatewaytest.Harness {
+	return gatewaytest.Harness{Serve: func(t *testing.T, h http.Handler) gatewaytest.Target {
+		t.Helper()
+		cfg := mkConfig(t)
+		srv := newTestServer(t, cfg, h)
+		tr := &http.Transport{ForceAttemptHTTP2: true}
+		var (
+			url  string
+			dial func(ctx context.Context) (net.Conn, error)
+		)
+		switch {
+		case cfg.SocketFile != "":
+			path := cfg.SocketFile
+			tr.DialContext = func(ctx context.Context, _, _ string) (net.Conn, error) {
+				var d net.Dialer
+				return d.DialContext(ctx, "unix", path)
+			}
+			url = "http://backend"
+			dial = func(ctx context.Context) (net.Conn, error) { return tr.DialContext(ctx, "", "") }
+		case cfg.SSLCertificate != "":
+			addr := srv.(adapter.Addresser).Addr().String()
+			tr.TLSClientConfig = &tls.Config{InsecureSkipVerify: true} //nolint:gosec // self-signed test certificate
+			url = "https://" + addr
+			dial = func(ctx context.Context) (net.Conn, error) {
+				d := tls.Dialer{Config: &tls.Config{InsecureSkipVerify: true, NextProtos: []string{"http/1.1"}}} //nolint:gosec // test
+				return d.DialContext(ctx, "tcp", addr)
+			}
+		default:
+			url = "http://" + srv.(adapter.Addresser).Addr().String()
+		}
+		t.Cleanup(tr.CloseIdleConnections)
+		return gatewaytest.Target{URL: url, Client: &http.Client{Transport: tr}, Dial: dial}
+	}}
+}
+
+func TestGatewayConformanceTCP(t *testing.T) {
+	gatewaytest.RunConformanceTests(t, gatewayHarness(func(*testing.T) adapter.Config { return testConfig() }))
+}
+
+func TestGatewayConformanceUnix(t *testing.T) {
+	gatewaytest.RunConformanceTests(t, gatewayHarness(func(t *testing.T) adapter.Config {
+		cfg := testConfig()
+		cfg.SocketFile = filepath.Join(shortDir(t), "s.sock")
+		return cfg
+	}))
+}
+
+func TestGatewayConformanceTLS(t *testing.T) {
+	certFile, keyFile := certFiles(t, shortDir(t))
+	gatewaytest.RunConformanceTests(t, gatewayHarness(func(*testing.T) adapter.Config {
+		cfg := testConfig()
+		cfg.SSLCertificate, cfg.SSLPrivateKey = certFile, keyFile
+		return cfg
+	}))
+}

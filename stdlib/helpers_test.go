@@ -1,0 +1,190 @@
+package stdlib
+
+import (
+	"context"
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/x509"
+	"crypto/x509/pkix"
+	"encoding/pem"
+	"log/slog"
+	"math/big"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/seed-49a6713b/cherrygo/adapter"
+)
+
+// testConfig is the documented defaults with an ephemeral loopback port.
+func testConfig() adapter.Config {
+	return adapter.Config{
+		On:                   true,
+		Host:                 "127.0.0.1",
+		Port:                 0,
+		SocketFileMode:       0o660,
+		SocketTimeout:        10 * time.Second,
+		AcceptedQueueSize:    -1,
+		AcceptedQueueTimeout: 10 * time.Second,
+		ShutdownTimeout:      5 * time.Second,
+		ProtocolVersion:      "HTTP/1.1",
+		MaxRequestHeaderSize: 512000,
+		MaxRequestBodySize:   100 << 20,
+		HTTP2:                true,
+		NoDelay:              true,
+	}
+}
+
+// shortDir returns a fresh directory with a short path (unix socket paths
+// are limited to 107 bytes, and t.TempDir's names can be long).
+func shortDir(t testing.TB) string {
+	t.Helper()
+	dir, err := os.MkdirTemp("", "cg")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = os.RemoveAll(dir) })
+	return dir
+}
+
+// certFiles writes a fresh self-signed ECDSA P-256 certificate for
+// localhost, 127.0.0.1 and ::1 and its key into dir.
+func certFiles(t testing.TB, dir string) (certFile, keyFile string) {
+	t.Helper()
+	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tmpl := &x509.Certificate{
+		SerialNumber: big.NewInt(time.Now().UnixNano()),
+		Subject:      pkix.Name{CommonName: "cherrygo test"},
+		NotBefore:    time.Now().Add(-time.Hour),
+		NotAfter:     time.Now().Add(time.Hour),
+		KeyUsage:     x509.KeyUsageDigitalSignature,
+		ExtKeyUsage:  []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth},
+		DNSNames:     []string{"localhost", "backend"},
+		IPAddresses:  []net.IP{net.IPv4(127, 0, 0, 1), net.IPv6loopback},
+	}
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	keyDER, err := x509.MarshalPKCS8PrivateKey(key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	certFile, keyFile = filepath.Join(dir, "cert.pem"), filepath.Join(dir, "key.pem")
+	writePEM(t, certFile, "CERTIFICATE", der)
+	writePEM(t, keyFile, "PRIVATE KEY", keyDER)
+	return certFile, keyFile
+}
+
+func writePEM(t testing.TB, path, kind string, der []byte) {
+	t.Helper()
+	if err := os.WriteFile(path, pem.EncodeToMemory(&pem.Block{Type: kind, Bytes: der}), 0o600); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// ipv6Loopback reports whether [::1] can be bound here.
+func ipv6Loopback() bool {
+	l, err := net.Listen("tcp6", "[::1]:0")
+	if err != nil {
+		return false
+	}
+	_ = l.Close()
+	return true
+}
+
+// hello answers "hello".
+var hello = http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+	_, _ = w.Write([]byte("hello"))
+})
+
+// waitTimeout bounds every wait on an event in these tests.
+const waitTimeout = 10 * time.Second
+
+// startServer runs srv.Start in a goroutine, waits until it is ready and
+// registers a cleanup that stops it and waits for Start to return.
+func startServer(t *testing.T, srv adapter.Server) {
+	t.Helper()
+	done := make(chan error, 1)
+	go func() { done <- srv.Start() }()
+	select {
+	case <-srv.(adapter.ReadyNotifier).Ready():
+	case err := <-done:
+		t.Fatalf("Start returned before Ready: %v", err)
+	case <-time.After(waitTimeout):
+		t.Fatal("not ready in time")
+	}
+	t.Cleanup(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), waitTimeout)
+		defer cancel()
+		if err := srv.Stop(ctx); err != nil {
+			t.Errorf("Stop: %v", err)
+		}
+		select {
+		case err := <-done:
+			if err != nil {
+				t.Errorf("Start returned %v after Stop", err)
+			}
+		case <-time.After(waitTimeout):
+			t.Error("Start did not return after Stop")
+		}
+	})
+}
+
+// newTestServer builds a server from cfg and starts it.
+func newTestServer(t *testing.T, cfg adapter.Config, h http.Handler, opts ...Option) adapter.Server {
+	t.Helper()
+	srv, err := New(cfg, h, opts...)
+	if err != nil {
+		t.Fatalf("New: %v", err)
+	}
+	startServer(t, srv)
+	return srv
+}
+
+// baseURL is http://addr of a started TCP server.
+func baseURL(srv adapter.Server) string {
+	return "http://" + srv.(adapter.Addresser).Addr().String()
+}
+
+// newClient returns a client whose idle connections close at cleanup.
+func newClient(t *testing.T, tr *http.Transport) *http.Client {
+	t.Helper()
+	if tr == nil {
+		tr = &http.Transport{}
+	}
+	t.Cleanup(tr.CloseIdleConnections)
+	return &http.Client{Transport: tr, Timeout: waitTimeout}
+}
+
+// dial opens a raw connection closed at cleanup.
+func dial(t *testing.T, network, addr string) net.Conn {
+	t.Helper()
+	c, err := net.DialTimeout(network, addr, waitTimeout)
+	if err != nil {
+		t.Fatalf("dial %s: %v", addr, err)
+	}
+	t.Cleanup(func() { _ = c.Close() })
+	return c
+}
+
+// testLogger logs to t.
+func testLogger(t *testing.T) *slog.Logger {
+	return slog.New(slog.NewTextHandler(tWriter{t}, &slog.HandlerOptions{Level: slog.LevelDebug}))
+}
+
+type tWriter struct{ t *testing.T }
+
+func (w tWriter) Write(p []byte) (int, error) {
+	w.t.Helper()
+	w.t.Log(strings.TrimSpace(string(p)))
+	return len(p), nil
+}

@@ -1,0 +1,86 @@
+package stdlib
+
+import (
+	"crypto/tls"
+	"errors"
+	"net/http"
+	"strconv"
+
+	"github.com/seed-49a6713b/cherrygo/adapter"
+)
+
+// errNoHandler is returned by New when given a nil handler.
+var errNoHandler = errors.New("stdlib: nil handler")
+
+// New returns the backend the configuration asks for, not yet started:
+//
+//   - a *UnixServer when SocketFile is set (or WithListener hands it a
+//     unix socket);
+//   - otherwise a *TCPServer on Host and Port.
+//
+// Either speaks TLS when SSLCertificate and SSLPrivateKey are set. The
+// TLS files are read and checked here, before anything binds: a missing,
+// unreadable, non-PEM or mismatched file is an *adapter.ConfigError naming
+// the variable and the file. Nothing is bound until Start.
+func New(cfg adapter.Config, h http.Handler, opts ...Option) (adapter.Server, error) {
+	o := newOptions(opts)
+	unix := cfg.SocketFile != ""
+	if o.inherited != nil {
+		unix = o.inherited.Addr().Network() == "unix"
+	}
+	if unix {
+		s, err := newUnix(cfg, h, o)
+		if err != nil {
+			return nil, err
+		}
+		return s, nil
+	}
+	s, err := newTCP(cfg, h, o)
+	if err != nil {
+		return nil, err
+	}
+	return s, nil
+}
+
+// initCore checks what every backend needs and sets up its core.
+func initCore(c *core, cfg adapter.Config, h http.Handler, o *options) error {
+	if h == nil {
+		return errNoHandler
+	}
+	var tlsConfig *tls.Config
+	if wantsTLS(cfg) {
+		tc, err := loadTLS(cfg)
+		if err != nil {
+			return err
+		}
+		tlsConfig = tc
+	}
+	maxHeader := noHeaderLimit
+	if cfg.MaxRequestHeaderSize > 0 && cfg.MaxRequestHeaderSize < noHeaderLimit {
+		maxHeader = int(cfg.MaxRequestHeaderSize)
+	}
+	s := settings{
+		socketTimeout:   max(cfg.SocketTimeout, 0),
+		shutdownTimeout: max(cfg.ShutdownTimeout, 0),
+		maxHeaderBytes:  maxHeader,
+		noDelay:         cfg.NoDelay,
+		http2:           cfg.HTTP2,
+		h2c:             o.h2c,
+	}
+	c.log, c.handler, c.settings, c.tlsConfig = o.log, h, s, tlsConfig
+	c.inherited = o.inherited
+	c.ready = make(chan struct{})
+	return nil
+}
+
+// checkPort reports a port outside 0-65535 as a configuration error.
+func checkPort(cfg adapter.Config) error {
+	if cfg.Port >= 0 && cfg.Port <= 65535 {
+		return nil
+	}
+	return &adapter.ConfigError{Problems: []*adapter.SettingError{{
+		Var:      varPrefix(cfg) + "SOCKET_PORT",
+		Value:    strconv.Itoa(cfg.Port),
+		Accepted: "an integer from 0 to 65535",
+	}}}
+}

@@ -1,0 +1,145 @@
+package stdlib
+
+import (
+	"context"
+	"errors"
+	"io"
+	"io/fs"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"syscall"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/seed-49a6713b/cherrygo/adapter"
+)
+
+func unixConfig(path string) adapter.Config {
+	cfg := testConfig()
+	cfg.SocketFile = path
+	return cfg
+}
+
+// unixGet fetches / through the socket at path.
+func unixGet(t *testing.T, path string) string {
+	t.Helper()
+	c := newClient(t, &http.Transport{
+		DialContext: func(ctx context.Context, _, _ string) (net.Conn, error) {
+			var d net.Dialer
+			return d.DialContext(ctx, "unix", path)
+		},
+	})
+	resp, err := c.Get("http://unix/")
+	require.NoError(t, err)
+	body, _ := io.ReadAll(resp.Body)
+	_ = resp.Body.Close()
+	return string(body)
+}
+
+func TestUnixSocketMode(t *testing.T) {
+	for _, mode := range []fs.FileMode{0o600, 0o660, 0o666} {
+		t.Run(mode.String(), func(t *testing.T) {
+			path := filepath.Join(shortDir(t), "s.sock")
+			cfg := unixConfig(path)
+			cfg.SocketFileMode = mode
+			srv := newTestServer(t, cfg, hello)
+			assert.IsType(t, &UnixServer{}, srv)
+			fi, err := os.Lstat(path)
+			require.NoError(t, err)
+			assert.Equal(t, fs.ModeSocket, fi.Mode().Type())
+			assert.Equal(t, mode, fi.Mode().Perm())
+			assert.Equal(t, "hello", unixGet(t, path))
+			assert.Equal(t, path, srv.(adapter.Addresser).Addr().String())
+		})
+	}
+}
+
+func TestUnixStaleSocketReplaced(t *testing.T) {
+	path := filepath.Join(shortDir(t), "s.sock")
+	stale, err := net.Listen("unix", path)
+	require.NoError(t, err)
+	stale.(*net.UnixListener).SetUnlinkOnClose(false)
+	require.NoError(t, stale.Close()) // the file stays, nobody answers
+	_, err = os.Lstat(path)
+	require.NoError(t, err)
+
+	newTestServer(t, unixConfig(path), hello)
+	assert.Equal(t, "hello", unixGet(t, path))
+}
+
+func TestUnixLiveSocketInUse(t *testing.T) {
+	path := filepath.Join(shortDir(t), "s.sock")
+	live, err := net.Listen("unix", path)
+	require.NoError(t, err)
+	defer live.Close()
+	go func() { // answer the probe
+		for {
+			c, err := live.Accept()
+			if err != nil {
+				return
+			}
+			_ = c.Close()
+		}
+	}()
+
+	srv, err := New(unixConfig(path), hello)
+	require.NoError(t, err)
+	err = srv.Start()
+	require.Error(t, err)
+	assert.True(t, errors.Is(err, syscall.EADDRINUSE), "%v", err)
+	assert.Contains(t, err.Error(), path)
+	assert.Contains(t, err.Error(), "already in use")
+	fi, err := os.Lstat(path)
+	require.NoError(t, err, "the live socket file must stay")
+	assert.Equal(t, fs.ModeSocket, fi.Mode().Type())
+}
+
+func TestUnixNotASocketUntouched(t *testing.T) {
+	path := filepath.Join(shortDir(t), "data.txt")
+	require.NoError(t, os.WriteFile(path, []byte("precious"), 0o600))
+	srv, err := New(unixConfig(path), hello)
+	require.NoError(t, err)
+	err = srv.Start()
+	require.Error(t, err)
+	assert.ErrorIs(t, err, ErrNotSocket)
+	assert.Contains(t, err.Error(), path)
+	data, err := os.ReadFile(path)
+	require.NoError(t, err)
+	assert.Equal(t, "precious", string(data))
+}
+
+func TestUnixReplacedFileNotRemovedOnStop(t *testing.T) {
+	path := filepath.Join(shortDir(t), "s.sock")
+	srv, err := New(unixConfig(path), hello)
+	require.NoError(t, err)
+	done := make(chan error, 1)
+	go func() { done <- srv.Start() }()
+	<-srv.(adapter.ReadyNotifier).Ready()
+	// Someone else takes the path while we serve.
+	require.NoError(t, os.Remove(path))
+	require.NoError(t, os.WriteFile(path, []byte("theirs"), 0o600))
+	require.NoError(t, srv.Stop(t.Context()))
+	require.NoError(t, <-done)
+	data, err := os.ReadFile(path)
+	require.NoError(t, err)
+	assert.Equal(t, "theirs", string(data))
+}
+
+func TestUnixRequiresPath(t *testing.T) {
+	_, err := NewUnix(testConfig(), hello)
+	var ce *adapter.ConfigError
+	require.ErrorAs(t, err, &ce)
+	assert.Equal(t, "SERVER_SOCKET_FILE", ce.Problems[0].Var)
+}
+
+func TestUnixTLS(t *testing.T) {
+	dir := shortDir(t)
+	cfg := unixConfig(filepath.Join(dir, "s.sock"))
+	cfg.SSLCertificate, cfg.SSLPrivateKey = certFiles(t, dir)
+	srv := newTestServer(t, cfg, hello)
+	assert.True(t, srv.(adapter.Secure).IsTLS())
+}
