@@ -1,0 +1,107 @@
+package cherrygo_test
+
+import (
+	"context"
+	"io"
+	"net"
+	"net/http"
+	"os"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/seed-49a6713b/cherrygo"
+	"github.com/seed-49a6713b/cherrygo/adapter"
+	"github.com/seed-49a6713b/cherrygo/engine"
+	"github.com/seed-49a6713b/cherrygo/engine/plugins"
+	"github.com/seed-49a6713b/cherrygo/internal/leakcheck"
+)
+
+func TestMain(m *testing.M) { leakcheck.Main(m) }
+
+// lockedBuffer collects what Quickstart writes from several goroutines.
+type lockedBuffer struct {
+	mu sync.Mutex
+	b  strings.Builder
+}
+
+func (l *lockedBuffer) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.Write(p)
+}
+
+func (l *lockedBuffer) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.String()
+}
+
+func tree() *engine.Tree {
+	t := engine.NewTree()
+	t.Mount("/", http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) { io.WriteString(w, "Hello, world!") }))
+	return t
+}
+
+func TestQuickstartServesAndStopsOnSIGTERM(t *testing.T) {
+	signals := make(chan os.Signal, 1)
+	urls := make(chan string, 1)
+	var stderr lockedBuffer
+	code := make(chan int, 1)
+	go func() {
+		code <- cherrygo.Quickstart(context.Background(), tree(),
+			cherrygo.WithStderr(&stderr),
+			cherrygo.WithEnvironment(map[string]string{"SERVER_SOCKET_PORT": "0"}),
+			cherrygo.WithSignals(&plugins.SignalHandler{Signals: signals}),
+			cherrygo.WithReady(func(m *adapter.Manager) { urls <- m.URL() }))
+	}()
+	var url string
+	select {
+	case url = <-urls:
+	case <-time.After(10 * time.Second):
+		t.Fatalf("not serving after 10s:\n%s", stderr.String())
+	}
+	tr := &http.Transport{}
+	defer tr.CloseIdleConnections()
+	resp, err := (&http.Client{Transport: tr, Timeout: 10 * time.Second}).Get(url + "/")
+	require.NoError(t, err)
+	body, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	assert.Equal(t, "Hello, world!", string(body))
+
+	signals <- syscall.SIGTERM
+	select {
+	case c := <-code:
+		assert.Equal(t, 0, c, stderr.String())
+	case <-time.After(10 * time.Second):
+		t.Fatal("Quickstart did not return after SIGTERM")
+	}
+	assert.Contains(t, stderr.String(), "HTTP server shut down")
+}
+
+func TestQuickstartExitCodes(t *testing.T) {
+	var stderr lockedBuffer
+	c := cherrygo.Quickstart(context.Background(), tree(), cherrygo.WithStderr(&stderr),
+		cherrygo.WithSignals(&plugins.SignalHandler{Signals: make(chan os.Signal)}),
+		cherrygo.WithEnvironment(map[string]string{"SERVER_SOCKET_PORT": "-1", "SERVER_PROTOCOL_VERSION": "HTTP/3"}))
+	assert.Equal(t, 2, c)
+	assert.Contains(t, stderr.String(), "SERVER_SOCKET_PORT")
+	assert.Contains(t, stderr.String(), "SERVER_PROTOCOL_VERSION")
+
+	taken, err := net.Listen("tcp", "127.0.0.1:0")
+	require.NoError(t, err)
+	defer taken.Close()
+	_, port, _ := net.SplitHostPort(taken.Addr().String())
+	stderr = lockedBuffer{}
+	c = cherrygo.Quickstart(context.Background(), tree(), cherrygo.WithStderr(&stderr),
+		cherrygo.WithSignals(&plugins.SignalHandler{Signals: make(chan os.Signal)}),
+		cherrygo.WithEnvironment(map[string]string{"SERVER_SOCKET_PORT": port}))
+	assert.Equal(t, 1, c)
+	assert.Contains(t, stderr.String(), "127.0.0.1")
+	assert.Contains(t, stderr.String(), port)
+}
