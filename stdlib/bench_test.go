@@ -20,19 +20,21 @@ func BenchmarkStartStop(b *testing.B) {
 	backends := []struct {
 		name string
 		cfg  func() adapter.Config
+		opts []Option
 	}{
-		{"tcp4", testConfig},
-		{"dualstack", func() adapter.Config { c := testConfig(); c.Host = ""; return c }},
-		{"unix", func() adapter.Config { return unixConfig(filepath.Join(dir, "b.sock")) }},
+		{"tcp4", testConfig, nil},
+		{"dualstack", func() adapter.Config { c := testConfig(); c.Host = ""; return c }, nil},
+		{"unix", func() adapter.Config { return unixConfig(filepath.Join(dir, "b.sock")) }, nil},
 		{"tls", func() adapter.Config {
 			c := testConfig()
 			c.SSLCertificate, c.SSLPrivateKey = certFile, keyFile
 			return c
-		}},
+		}, nil},
+		{"fastcgi", testConfig, []Option{WithFastCGI()}},
 	}
 	for _, bk := range backends {
 		b.Run(bk.name, func(b *testing.B) {
-			srv, err := New(bk.cfg(), hello)
+			srv, err := New(bk.cfg(), hello, bk.opts...)
 			if err != nil {
 				b.Fatal(err)
 			}

@@ -8,7 +8,9 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/http/fcgi"
 	"sync"
+	"sync/atomic"
 	"time"
 )
 
@@ -38,6 +40,7 @@ type settings struct {
 	noDelay         bool
 	http2           bool
 	h2c             bool
+	fastCGI         bool
 }
 
 // core is what every backend shares: one net/http.Server per run over the
@@ -70,6 +73,8 @@ type run struct {
 	srv        *http.Server
 	listeners  []net.Listener
 	tracker    *tracker
+	inflight   inflight       // FastCGI: the requests running
+	stopping   atomic.Bool    // Stop began: a serve error is expected
 	serving    sync.WaitGroup // one count per Serve goroutine
 }
 
@@ -122,7 +127,7 @@ func (c *core) Start() error {
 		}
 		go func() {
 			defer r.serving.Done()
-			if err := r.srv.Serve(served); !errors.Is(err, http.ErrServerClosed) {
+			if err := c.serve(r, served); !errors.Is(err, http.ErrServerClosed) {
 				errs <- fmt.Errorf("stdlib: serve %s: %w", l.Addr(), err)
 				return
 			}
@@ -140,6 +145,18 @@ func (c *core) Start() error {
 		}
 	}
 	return failed
+}
+
+// serve serves l until Stop: HTTP through r's http.Server, or FastCGI.
+func (c *core) serve(r *run, l net.Listener) error {
+	if !c.settings.fastCGI {
+		return r.srv.Serve(l)
+	}
+	err := fcgi.Serve(l, r.inflight.wrap(r.srv.Handler))
+	if r.stopping.Load() {
+		return http.ErrServerClosed
+	}
+	return err
 }
 
 // listeners returns the inherited listener's duplicate, or binds.
@@ -235,6 +252,10 @@ func (c *core) shutdown(ctx context.Context, r *run) error {
 		drain, cancel = context.WithTimeout(ctx, d)
 		defer cancel()
 	}
+	r.stopping.Store(true)
+	if c.settings.fastCGI {
+		return c.shutdownFastCGI(drain, r)
+	}
 	r.tracker.beginStop()
 
 	// Shutdown closes the listeners, turns keep-alives off and tells
@@ -257,6 +278,21 @@ func (c *core) shutdown(ctx context.Context, r *run) error {
 	<-sdDone
 	r.serving.Wait()
 	closeListeners(r.listeners)
+	r.tracker.closeAll()
+	c.releaseSocket()
+	return err
+}
+
+// shutdownFastCGI stops a FastCGI run: see fastcgi.go.
+func (c *core) shutdownFastCGI(drain context.Context, r *run) error {
+	closeListeners(r.listeners)
+	r.serving.Wait()
+	var err error
+	select {
+	case <-r.inflight.idle():
+	case <-drain.Done():
+		err = drain.Err()
+	}
 	r.tracker.closeAll()
 	c.releaseSocket()
 	return err

@@ -1,6 +1,6 @@
 // Package stdlib holds the server backends built on net/http.Server: TCP
 // (IPv4, IPv6, dual-stack, host names), unix sockets and TLS on either,
-// optionally HTTP/2 without TLS (h2c). Each implements adapter.Server and
+// optionally HTTP/2 without TLS (h2c), and FastCGI. Each implements adapter.Server and
 // its optional interfaces (ReadyNotifier, Addresser, Secure, Inheriter), so
 // the adapter drives them all the same way, and New picks one from an
 // adapter.Config alone:
@@ -49,8 +49,9 @@
 // is an "already in use" error wrapping syscall.EADDRINUSE; a path that is
 // not a socket is refused with ErrNotSocket and never touched. The file
 // gets SOCKET_FILE_MODE between bind(2) and listen(2), so no client can
-// connect while it has the looser default mode, and Stop removes it if it
-// is still the file this server created.
+// connect while it has the looser default mode (a mode of 0 leaves the
+// one the process's umask gave), and Stop removes it if it is still the
+// file this server created.
 //
 // # TLS
 //
@@ -94,6 +95,15 @@
 // A server can be started again after Stop; Ready then returns a new
 // channel. Stop before Start, during a Start that is still binding, or
 // twice, returns nil.
+//
+// # HTTP/2 without TLS, FastCGI
+//
+// WithUnencryptedHTTP2 lets a plain server speak HTTP/2 with prior
+// knowledge (h2c) besides HTTP/1 on the same port. WithFastCGI makes a TCP
+// or unix server speak FastCGI (net/http/fcgi) to a web server in front;
+// as net/http/fcgi has no shutdown of its own, Stop counts the requests
+// the handler is running, waits for them as above, and then closes every
+// connection, the web server's idle keep-alive ones included.
 //
 // # Inherited sockets
 //

@@ -58,7 +58,7 @@ func listenSocket(s socketSpec) (net.Listener, error) {
 		return fail("bind", err)
 	}
 	bound = true
-	if s.family == syscall.AF_UNIX {
+	if s.family == syscall.AF_UNIX && s.mode.Perm() != 0 {
 		// Before listen, nobody can connect yet: the mode is in place
 		// before the first client could use the looser default.
 		if err := syscall.Chmod(s.path, uint32(s.mode.Perm())); err != nil {

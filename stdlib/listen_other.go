@@ -44,6 +44,8 @@ func listenSocket(s socketSpec) (net.Listener, error) {
 	}
 	if ul, ok := l.(*net.UnixListener); ok {
 		ul.SetUnlinkOnClose(false)
+	}
+	if s.family == syscall.AF_UNIX && s.mode.Perm() != 0 {
 		if err := os.Chmod(s.path, s.mode.Perm()); err != nil {
 			_ = l.Close()
 			_ = os.Remove(s.path)

@@ -12,6 +12,9 @@ import (
 // errNoHandler is returned by New when given a nil handler.
 var errNoHandler = errors.New("stdlib: nil handler")
 
+// errFastCGITLS is returned by New for WithFastCGI with TLS settings.
+var errFastCGITLS = errors.New("stdlib: FastCGI does not speak TLS: unset the SSL_* settings or drop WithFastCGI")
+
 // New returns the backend the configuration asks for, not yet started:
 //
 //   - a *UnixServer when SocketFile is set (or WithListener hands it a
@@ -48,6 +51,9 @@ func initCore(c *core, cfg adapter.Config, h http.Handler, o *options) error {
 		return errNoHandler
 	}
 	var tlsConfig *tls.Config
+	if wantsTLS(cfg) && o.fastCGI {
+		return errFastCGITLS
+	}
 	if wantsTLS(cfg) {
 		tc, err := loadTLS(cfg)
 		if err != nil {
@@ -66,6 +72,7 @@ func initCore(c *core, cfg adapter.Config, h http.Handler, o *options) error {
 		noDelay:         cfg.NoDelay,
 		http2:           cfg.HTTP2,
 		h2c:             o.h2c,
+		fastCGI:         o.fastCGI,
 	}
 	c.log, c.handler, c.settings, c.tlsConfig = o.log, h, s, tlsConfig
 	c.inherited = o.inherited

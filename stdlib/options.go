@@ -12,6 +12,7 @@ type options struct {
 	log       *slog.Logger
 	inherited net.Listener
 	h2c       bool
+	fastCGI   bool
 }
 
 func newOptions(opts []Option) *options {
@@ -50,4 +51,11 @@ func WithListener(l net.Listener) Option {
 // which negotiate HTTP/2 through ALPN when Config.HTTP2 is set.
 func WithUnencryptedHTTP2() Option {
 	return func(o *options) { o.h2c = true }
+}
+
+// WithFastCGI makes the server speak FastCGI instead of HTTP on its TCP or
+// unix socket, for a web server in front of it. It cannot be combined with
+// TLS settings.
+func WithFastCGI() Option {
+	return func(o *options) { o.fastCGI = true }
 }

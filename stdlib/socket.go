@@ -15,7 +15,7 @@ type socketSpec struct {
 	port    int
 	v6only  bool        // AF_INET6: refuse IPv4-mapped connections
 	path    string      // AF_UNIX
-	mode    fs.FileMode // AF_UNIX: the file's mode, set before listen
+	mode    fs.FileMode // AF_UNIX: the file's mode, set before listen; 0 keeps the umask's
 	backlog int
 }
 
