@@ -2,6 +2,7 @@ package stdlib
 
 import (
 	"net"
+	"net/http"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -20,17 +21,23 @@ type trackedConn struct {
 	t       *tracker
 	timeout time.Duration // 0: no inactivity deadline on writes
 
-	// multiplexed marks an HTTP/2 connection (guarded by t.mu). Its
-	// StateIdle comes before its last frames are flushed, so during a stop
-	// the tracker sets closeOnWrite instead of closing it at once.
-	multiplexed bool
+	// state is the connection's http.ConnState, stored by the tracker's
+	// hook without a lock.
+	state atomic.Int32
+	// multiplexed marks an HTTP/2 connection, known once protoKnown is
+	// set. Its StateIdle comes before its last frames are flushed, so
+	// during a stop the tracker sets closeOnWrite instead of closing it at
+	// once.
+	multiplexed atomic.Bool
+	protoKnown  atomic.Bool
 	// closeOnWrite closes the connection after the next write to the
 	// socket that completes: the flush that follows the connection going
 	// idle, or the GOAWAY frame Shutdown sends.
 	closeOnWrite atomic.Bool
 
-	mu       sync.Mutex // guards deadline
+	mu       sync.Mutex // guards deadline and set
 	deadline time.Time  // the write deadline someone else asked for
+	set      time.Time  // the write deadline the socket has now
 	once     sync.Once  // removes the conn from t once
 }
 
@@ -50,7 +57,7 @@ func (c *trackedConn) write(p []byte) (int, error) {
 	var n int
 	for len(p) > 0 {
 		chunk := p[:min(len(p), writeChunk)]
-		if err := c.Conn.SetWriteDeadline(c.nextDeadline()); err != nil {
+		if err := c.extendWriteDeadline(); err != nil {
 			return n, err
 		}
 		m, err := c.Conn.Write(chunk)
@@ -63,30 +70,55 @@ func (c *trackedConn) write(p []byte) (int, error) {
 	return n, nil
 }
 
-// nextDeadline is now plus the timeout, or the deadline set through
-// SetWriteDeadline or SetDeadline when that is earlier.
-func (c *trackedConn) nextDeadline() time.Time {
-	d := time.Now().Add(c.timeout)
+// extendWriteDeadline makes sure a write about to start has at least half
+// the timeout left: it moves the deadline to now plus the timeout (or to
+// the deadline set through SetWriteDeadline, when earlier) only when less
+// is left. A stream of quick writes so costs a clock read each rather than
+// a timer reset each, and a write that makes no progress is cut off after
+// between half the timeout and the whole of it.
+func (c *trackedConn) extendWriteDeadline() error {
+	now := time.Now()
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if !c.deadline.IsZero() && c.deadline.Before(d) {
-		return c.deadline
+	if !c.set.IsZero() && c.set.Sub(now) > c.timeout/2 {
+		return nil
 	}
-	return d
+	d := now.Add(c.timeout)
+	if !c.deadline.IsZero() && c.deadline.Before(d) {
+		d = c.deadline
+	}
+	if d.Equal(c.set) {
+		return nil
+	}
+	c.set = d
+	return c.Conn.SetWriteDeadline(d)
 }
 
+// loadState returns the connection's last http.ConnState.
+func (c *trackedConn) loadState() http.ConnState { return http.ConnState(c.state.Load()) }
+
+// SetWriteDeadline records t as the deadline the connection's user wants.
+// Clearing it (a zero t, which net/http does after every request) leaves
+// the inactivity deadline of the socket timeout in place rather than
+// resetting the socket's timer each time: the next write moves that one
+// forward as it would anyway.
 func (c *trackedConn) SetWriteDeadline(t time.Time) error {
 	c.mu.Lock()
+	defer c.mu.Unlock()
 	c.deadline = t
-	c.mu.Unlock()
+	if t.IsZero() && c.timeout > 0 {
+		return nil
+	}
+	c.set = t
 	return c.Conn.SetWriteDeadline(t)
 }
 
+// SetDeadline sets both deadlines, the write one as SetWriteDeadline does.
 func (c *trackedConn) SetDeadline(t time.Time) error {
-	c.mu.Lock()
-	c.deadline = t
-	c.mu.Unlock()
-	return c.Conn.SetDeadline(t)
+	if err := c.Conn.SetReadDeadline(t); err != nil {
+		return err
+	}
+	return c.SetWriteDeadline(t)
 }
 
 // CloseWrite half-closes a TCP or unix connection, which net/http does

@@ -18,8 +18,10 @@ import (
 //   - each read of the request body must return within it (the body is
 //     wrapped to move the read deadline forward through
 //     http.ResponseController before every read);
-//   - each chunk of the response must be written within it (the connection
-//     moves its write deadline forward before every chunk).
+//   - a write of the response that makes no progress is cut off (the
+//     connection moves its write deadline forward whenever less than half
+//     the timeout is left, so a stalled write fails after between half the
+//     timeout and the whole of it).
 //
 // The read deadline is cleared once the body has been read to its end:
 // net/http keeps a read pending while the handler runs, to notice a client

@@ -5,6 +5,7 @@ import (
 	"net"
 	"net/http"
 	"sync"
+	"sync/atomic"
 	"time"
 )
 
@@ -13,26 +14,31 @@ import (
 // wait for: connections that never sent a request, idle keep-alive ones
 // and hijacked ones.
 type tracker struct {
-	mu       sync.Mutex                      // guards the fields below
-	conns    map[*trackedConn]http.ConnState // every open connection
-	stopping bool                            // Stop began: close what goes idle
-	drained  chan struct{}                   // closed once stopping and only hijacked conns are left
-	closed   bool                            // drained is closed
-	all      sync.WaitGroup                  // one count per open connection
+	// stopping is set, under mu, when Stop begins. The ConnState hook reads
+	// it without the lock: while it is false, a state change is one atomic
+	// store in the connection, so tracking costs a request nothing more.
+	stopping atomic.Bool
+
+	mu      sync.Mutex                // guards the fields below
+	conns   map[*trackedConn]struct{} // every open connection
+	drained chan struct{}             // closed once stopping and only hijacked conns are left
+	closed  bool                      // drained is closed
+	all     sync.WaitGroup            // one count per open connection
 }
 
 func newTracker() *tracker {
-	return &tracker{conns: map[*trackedConn]http.ConnState{}, drained: make(chan struct{})}
+	return &tracker{conns: map[*trackedConn]struct{}{}, drained: make(chan struct{})}
 }
 
 // add starts tracking c. A connection accepted after Stop began is closed
 // at once; net/http then sees it fail and forgets it.
 func (t *tracker) add(c net.Conn, timeout time.Duration) *trackedConn {
 	tc := &trackedConn{Conn: c, t: t, timeout: timeout}
+	tc.state.Store(int32(http.StateNew))
 	t.mu.Lock()
-	t.conns[tc] = http.StateNew
+	t.conns[tc] = struct{}{}
 	t.all.Add(1)
-	stopping := t.stopping
+	stopping := t.stopping.Load()
 	t.mu.Unlock()
 	if stopping {
 		_ = tc.Close()
@@ -69,13 +75,32 @@ func unwrap(c net.Conn) (tc *trackedConn, h2 bool) {
 	return tc, h2
 }
 
-// hook is the http.Server's ConnState hook.
+// hook is the http.Server's ConnState hook. While the server is not
+// stopping it only records the state in the connection; once Stop began it
+// closes each connection that goes idle (see beginStop).
 func (t *tracker) hook(c net.Conn, state http.ConnState) {
 	if state == http.StateClosed {
 		return // Close itself forgets the conn
 	}
-	tc, h2 := unwrap(c)
-	if tc == nil {
+	tc, ok := c.(*trackedConn)
+	if !ok {
+		// TLS (and h2c) wrap the tracked connection; whether it speaks
+		// HTTP/2 is settled by the time it first turns active.
+		var h2 bool
+		if tc, h2 = unwrap(c); tc == nil {
+			return
+		}
+		if state == http.StateActive && !tc.protoKnown.Load() {
+			tc.multiplexed.Store(h2)
+			tc.protoKnown.Store(true)
+		}
+	}
+	tc.state.Store(int32(state))
+	// Stop sets stopping before it reads the states, and the state is
+	// stored before stopping is read here: a connection going idle during
+	// beginStop is closed by one of the two, perhaps by both (Close is
+	// idempotent), never by neither.
+	if !t.stopping.Load() {
 		return
 	}
 	t.mu.Lock()
@@ -83,10 +108,8 @@ func (t *tracker) hook(c net.Conn, state http.ConnState) {
 		t.mu.Unlock()
 		return
 	}
-	t.conns[tc] = state
-	tc.multiplexed = tc.multiplexed || h2
-	closeIt := t.stopping && state == http.StateIdle && !tc.multiplexed
-	if t.stopping && state == http.StateIdle && tc.multiplexed {
+	closeIt := state == http.StateIdle && !tc.multiplexed.Load()
+	if state == http.StateIdle && tc.multiplexed.Load() {
 		tc.closeOnWrite.Store(true)
 	}
 	t.checkDrainedLocked()
@@ -103,11 +126,11 @@ func (t *tracker) hook(c net.Conn, state http.ConnState) {
 // (HTTP/2's own graceful shutdown closes them a second later otherwise).
 func (t *tracker) beginStop() {
 	t.mu.Lock()
-	t.stopping = true
+	t.stopping.Store(true)
 	var idle []*trackedConn
-	for c, st := range t.conns {
-		switch {
-		case st == http.StateIdle && c.multiplexed:
+	for c := range t.conns {
+		switch st := c.loadState(); {
+		case st == http.StateIdle && c.multiplexed.Load():
 			c.closeOnWrite.Store(true)
 		case st == http.StateNew || st == http.StateIdle:
 			idle = append(idle, c)
@@ -123,11 +146,11 @@ func (t *tracker) beginStop() {
 // checkDrainedLocked closes drained once Stop began and every connection
 // left (if any) is hijacked: no request is in flight any more.
 func (t *tracker) checkDrainedLocked() {
-	if !t.stopping || t.closed {
+	if !t.stopping.Load() || t.closed {
 		return
 	}
-	for _, st := range t.conns {
-		if st != http.StateHijacked {
+	for c := range t.conns {
+		if c.loadState() != http.StateHijacked {
 			return
 		}
 	}
