@@ -104,9 +104,6 @@
 // its standard priority; in Go the preferred way to run in the background
 // is a service manager such as systemd rather than a double fork.
 //
-// # Requests" section of engine/doc.go (Go doc comment syntax;
-// paste under the heading, each line prefixed with "// ").
-//
 // # Requests
 //
 // The engine's request protocol is independent of any server. A Request
