@@ -246,12 +246,10 @@ func (c *core) Stop(ctx context.Context) error {
 }
 
 func (c *core) shutdown(ctx context.Context, r *run) error {
-	drain := ctx
-	if d := c.settings.shutdownTimeout; d > 0 {
-		var cancel context.CancelFunc
-		drain, cancel = context.WithTimeout(ctx, d)
-		defer cancel()
-	}
+	// A zero SHUTDOWN_TIMEOUT cuts in-flight requests off at once: the
+	// drain's context is already over.
+	drain, cancel := context.WithTimeout(ctx, c.settings.shutdownTimeout)
+	defer cancel()
 	r.stopping.Store(true)
 	if c.settings.fastCGI {
 		return c.shutdownFastCGI(drain, r)
