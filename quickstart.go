@@ -95,19 +95,12 @@ func Quickstart(ctx context.Context, tree *engine.Tree, opts ...Option) int {
 		return fail(err)
 	}
 	defer servers.Close()
-	if err := servers.Start(ctx); err != nil {
-		return fail(err)
-	}
+	var ready func(context.Context)
 	if s.ready != nil {
-		bus.Go(func(context.Context) { s.ready(servers) })
+		ready = func(context.Context) { s.ready(servers) }
 	}
-	if err := bus.Block(ctx); err != nil {
+	if err := servers.QuickstartWithCallback(ctx, ready); err != nil {
 		return fail(err)
-	}
-	for _, a := range servers.Servers() {
-		if err := a.Err(); err != nil {
-			return fail(err)
-		}
 	}
 	return bus.ExitCode()
 }

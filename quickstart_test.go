@@ -105,3 +105,32 @@ func TestQuickstartExitCodes(t *testing.T) {
 	assert.Contains(t, stderr.String(), "127.0.0.1")
 	assert.Contains(t, stderr.String(), port)
 }
+
+func TestQuickstartCancelledContextStopsServers(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	urls := make(chan string, 1)
+	var stderr lockedBuffer
+	code := make(chan int, 1)
+	go func() {
+		code <- cherrygo.Quickstart(ctx, tree(),
+			cherrygo.WithStderr(&stderr),
+			cherrygo.WithEnvironment(map[string]string{"SERVER_SOCKET_PORT": "0"}),
+			cherrygo.WithSignals(&plugins.SignalHandler{Signals: make(chan os.Signal)}),
+			cherrygo.WithReady(func(m *adapter.Manager) { urls <- m.Addr().String() }))
+	}()
+	var addr string
+	select {
+	case addr = <-urls:
+	case <-time.After(10 * time.Second):
+		t.Fatalf("not serving:\n%s", stderr.String())
+	}
+	cancel()
+	select {
+	case <-code:
+	case <-time.After(10 * time.Second):
+		t.Fatal("Quickstart did not return after its context ended")
+	}
+	ln, err := net.Listen("tcp", addr)
+	require.NoError(t, err, "the server must be stopped when Quickstart returns")
+	ln.Close()
+}

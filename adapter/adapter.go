@@ -39,12 +39,13 @@ type ServerAdapter struct {
 	shutdownTimeout time.Duration
 	log             *slog.Logger
 
-	mu      sync.Mutex    // guards the fields below
-	running bool          // between a successful Start and Stop
-	done    chan struct{} // closed when the server's Start returned
-	err     error         // the server's own error, once done is closed
-	bound   net.Addr      // the address verified at Start
-	stopped bool          // Stop was asked: Start returning is expected
+	mu       sync.Mutex    // guards the fields below
+	running  bool          // between a successful Start and Stop
+	starting bool          // a Start is under way
+	done     chan struct{} // closed when the server's Start returned
+	err      error         // the server's own error, once done is closed
+	bound    net.Addr      // the address verified at Start
+	stopped  bool          // Stop was asked: Start returning is expected
 }
 
 // AdapterOption configures a ServerAdapter.
@@ -121,16 +122,22 @@ func (a *ServerAdapter) Server() Server { return a.server }
 //
 // A failure after step 4 stops the server again before Start returns.
 func (a *ServerAdapter) Start(ctx context.Context) error {
+	if a.server == nil {
+		return ErrNoServer
+	}
 	a.mu.Lock()
-	if a.running {
+	if a.running || a.starting {
 		a.mu.Unlock()
 		a.log.Info("server already started", "addr", a.describe())
 		return nil
 	}
+	a.starting = true
 	a.mu.Unlock()
-	if a.server == nil {
-		return ErrNoServer
-	}
+	defer func() {
+		a.mu.Lock()
+		a.starting = false
+		a.mu.Unlock()
+	}()
 	if a.network == "tcp" && !a.inherited() {
 		if err := checkFree(a.addr); err != nil {
 			return err
@@ -155,8 +162,12 @@ func (a *ServerAdapter) Start(ctx context.Context) error {
 	a.mu.Lock()
 	select {
 	case <-done: // it died between the checks and now
+		err := a.err
 		a.mu.Unlock()
-		return fmt.Errorf("adapter: start %s: %w", a.describe(), a.Err())
+		if err == nil {
+			err = errors.New("server returned right after it was verified")
+		}
+		return fmt.Errorf("adapter: start %s: %w", a.describe(), err)
 	default:
 	}
 	a.running, a.bound = true, bound
@@ -247,7 +258,7 @@ func (a *ServerAdapter) verifyBound(ctx context.Context) (net.Addr, error) {
 	if len(targets) == 0 {
 		return addr, nil // port 0 and no Addresser: nothing to check
 	}
-	err := probe(ctx, addr.Network(), targets, bindCheckTimeout)
+	err := a.probeUntil(ctx, addr.Network(), targets)
 	switch {
 	case err == nil:
 		return addr, nil
@@ -259,13 +270,41 @@ func (a *ServerAdapter) verifyBound(ctx context.Context) (net.Addr, error) {
 	}
 }
 
-// abort stops a server whose start failed after its goroutine began.
+// probeUntil connects to targets until one answers, for at most the bind
+// check's timeout: a server that has no Ready may still be binding. It
+// gives up at once when the server's Start returns.
+func (a *ServerAdapter) probeUntil(ctx context.Context, network string, targets []string) error {
+	a.mu.Lock()
+	done := a.done
+	a.mu.Unlock()
+	deadline := time.Now().Add(bindCheckTimeout)
+	backoff := time.Millisecond
+	for {
+		err := probe(ctx, network, targets, max(time.Until(deadline), 10*time.Millisecond))
+		if err == nil || time.Now().After(deadline) {
+			return err
+		}
+		select {
+		case <-done:
+			return err
+		case <-ctx.Done():
+			return err
+		case <-time.After(backoff):
+		}
+		backoff = min(2*backoff, 50*time.Millisecond)
+	}
+}
+
+// abort stops a server whose start failed after its goroutine began,
+// bounded like a Stop.
 func (a *ServerAdapter) abort(ctx context.Context) {
 	a.mu.Lock()
 	a.stopped = true
 	done := a.done
 	a.mu.Unlock()
-	if err := a.server.Stop(context.WithoutCancel(ctx)); err != nil {
+	stopCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), a.shutdownTimeout+stopGrace)
+	defer cancel()
+	if err := a.server.Stop(stopCtx); err != nil {
 		a.log.Warn("stopping the server after a failed start", "err", err)
 	}
 	a.waitDone(done)

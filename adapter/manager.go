@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"sync"
 
 	"github.com/seed-49a6713b/cherrygo/engine"
 	"github.com/seed-49a6713b/cherrygo/gateway"
@@ -32,7 +33,7 @@ type Manager struct {
 	custom   map[string]Server
 	log      *slog.Logger
 	adapters []*ServerAdapter
-	unsub    []func()
+	unsub    func() // unsubscribes the servers from the bus
 }
 
 // ManagerOption configures a Manager.
@@ -122,10 +123,10 @@ func NewManager(bus *engine.Bus, tree *engine.Tree, opts ...ManagerOption) (*Man
 			continue
 		}
 		if err := m.add(cfg); err != nil {
-			m.Close()
 			return nil, err
 		}
 	}
+	m.unsub = bus.SubscribeComponent(serverGroup(m.adapters), engine.PriorityServerStart, engine.PriorityServerStop)
 	return m, nil
 }
 
@@ -146,10 +147,37 @@ func (m *Manager) add(cfg Config) error {
 		}
 		opts = append(opts, WithAddress(cfg.Network(), cfg.Addr()))
 	}
-	a := NewServerAdapter(m.bus, server, opts...)
-	m.adapters = append(m.adapters, a)
-	m.unsub = append(m.unsub, a.Subscribe())
+	m.adapters = append(m.adapters, NewServerAdapter(m.bus, server, opts...))
 	return nil
+}
+
+// serverGroup starts the manager's servers in order and stops them all at
+// once, so that stopping N servers takes one SHUTDOWN_TIMEOUT, not N.
+type serverGroup []*ServerAdapter
+
+// Start starts each server in turn; when one fails, those already started
+// are stopped again before the error returns.
+func (g serverGroup) Start(ctx context.Context) error {
+	for i, a := range g {
+		if err := a.Start(ctx); err != nil {
+			if stopErr := g[:i].Stop(context.WithoutCancel(ctx)); stopErr != nil {
+				return errors.Join(err, stopErr)
+			}
+			return err
+		}
+	}
+	return nil
+}
+
+// Stop stops every server concurrently and returns their errors joined.
+func (g serverGroup) Stop(ctx context.Context) error {
+	errs := make([]error, len(g))
+	var wg sync.WaitGroup
+	for i, a := range g {
+		wg.Go(func() { errs[i] = a.Stop(ctx) })
+	}
+	wg.Wait()
+	return errors.Join(errs...)
 }
 
 // gatewayConfig is cfg's per-request policies, with the manager's shared
@@ -177,10 +205,10 @@ func (m *Manager) Tree() *engine.Tree { return m.tree }
 
 // Close unsubscribes every server from the bus. It does not stop them.
 func (m *Manager) Close() {
-	for _, u := range m.unsub {
-		u()
+	if m.unsub != nil {
+		m.unsub()
+		m.unsub = nil
 	}
-	m.unsub = nil
 }
 
 // Start starts the bus, and so every server, without blocking. On failure
@@ -197,13 +225,25 @@ func (m *Manager) StartWithCallback(ctx context.Context, fn func(ctx context.Con
 // Quickstart starts the bus and blocks until it exits (a signal, an exit
 // request, a server failing). It returns the start error, or the first
 // error a server died of, or nil after a clean exit; the bus's ExitCode
-// tells main what to exit with.
+// tells main what to exit with. When ctx ends first, Quickstart makes the
+// bus exit (so nothing keeps serving) and returns ctx's error.
 func (m *Manager) Quickstart(ctx context.Context) error {
-	if err := m.Start(ctx); err != nil {
+	return m.QuickstartWithCallback(ctx, nil)
+}
+
+// QuickstartWithCallback is Quickstart, running fn (when not nil) in a
+// goroutine the bus owns once every server is serving.
+func (m *Manager) QuickstartWithCallback(ctx context.Context, fn func(ctx context.Context)) error {
+	start := m.Start
+	if fn != nil {
+		start = func(ctx context.Context) error { return m.StartWithCallback(ctx, fn) }
+	}
+	if err := start(ctx); err != nil {
 		return err
 	}
 	if err := m.bus.Block(ctx); err != nil {
-		return err
+		// The servers' own shutdown timeouts bound this exit.
+		return errors.Join(err, m.bus.Exit(context.WithoutCancel(ctx)))
 	}
 	for _, a := range m.adapters {
 		if err := a.Err(); err != nil {

@@ -24,8 +24,9 @@ type Server interface {
 	// It blocks until every connection is closed and the socket is released,
 	// so that the address can be bound again the moment it returns; it
 	// returns ctx's error if requests had to be cut off, nil otherwise. Stop
-	// is idempotent and safe to call before Start or while Start is binding:
-	// a server that is not running returns nil at once.
+	// is idempotent and safe to call before Start (it returns nil at once)
+	// and while Start is binding (Start then gives up, and Stop returns once
+	// what it bound is released).
 	Stop(ctx context.Context) error
 }
 
