@@ -2,6 +2,7 @@ package chiapp
 
 import (
 	"net/http"
+	"net/url"
 	"strings"
 
 	"github.com/go-chi/chi/v5"
@@ -30,7 +31,7 @@ func Router(router http.Handler) http.Handler {
 			return
 		}
 		outer := rctx.RoutePath
-		rctx.RoutePath = r.URL.EscapedPath()
+		rctx.RoutePath = routePath(r)
 		defer func() { rctx.RoutePath = outer }()
 		router.ServeHTTP(w, r)
 	})
@@ -44,16 +45,26 @@ func Handler(tree *engine.Tree, cfg gateway.Config) http.Handler {
 	return gateway.New(tree, cfg)
 }
 
+// routePath is the path chi routes r on: the raw path when r has one,
+// else the decoded path.
+func routePath(r *http.Request) string {
+	if r.URL.RawPath != "" {
+		return r.URL.RawPath
+	}
+	return r.URL.Path
+}
+
 // MountPoint returns the part of r's path that chi routers in front have
-// consumed: "/app" for "/app/blog/1" when the gateway is mounted at "/app".
-// It returns "" when there is no chi routing context, or when chi routed an
-// escaped path that does not end r.URL.Path as written.
+// consumed, decoded: "/app" for "/app/blog/1" when the gateway is mounted
+// at "/app". chi routes on the raw path when the request has one, so the
+// match is made there and the prefix unescaped. It returns "" when there is
+// no chi routing context or the route path does not end r's path.
 func MountPoint(r *http.Request) string {
 	rctx := chi.RouteContext(r.Context())
 	if rctx == nil || rctx.RoutePath == "" {
 		return ""
 	}
-	path, rest := r.URL.Path, rctx.RoutePath
+	path, rest := routePath(r), rctx.RoutePath
 	switch {
 	case strings.HasSuffix(path, rest):
 		path = path[:len(path)-len(rest)]
@@ -61,6 +72,13 @@ func MountPoint(r *http.Request) string {
 		// "/app" matched by a Mount at "/app": chi routes it as "/".
 	default:
 		return ""
+	}
+	if r.URL.RawPath != "" {
+		unescaped, err := url.PathUnescape(path)
+		if err != nil {
+			return ""
+		}
+		path = unescaped
 	}
 	return strings.TrimSuffix(path, "/")
 }

@@ -123,7 +123,10 @@ func TestMountPoint(t *testing.T) {
 		{"/app", "/", "/app"},
 		{"/a/b/c", "/c", "/a/b"},
 		{"/app/x", "", ""},
-		{"/app/caf%C3%A9", "/caf%C3%A9", ""}, // escaped route path, unescaped URL.Path
+		{"/app/caf%C3%A9", "/café", "/app"},          // no raw path: chi routes on the decoded one
+		{"/app/files/a%2Fb", "/files/a%2Fb", "/app"}, // raw path: chi routes on it
+		{"/sp%20ace/x%2Fy", "/x%2Fy", "/sp ace"},     // the prefix comes back decoded
+		{"/app/x", "/y", ""},                         // chi's route path does not end the path
 	}
 	for _, c := range cases {
 		r := httptest.NewRequest(http.MethodGet, c.path, nil)
@@ -210,4 +213,25 @@ func TestHookErrorKeepsRequestFromInnerRouter(t *testing.T) {
 	assert.Equal(t, http.StatusForbidden, status)
 	assert.True(t, strings.Contains(body, "no"), body)
 	assert.False(t, reached)
+}
+
+func TestEscapedPathsThroughBothRouters(t *testing.T) {
+	tree := engine.NewTree()
+	files := chi.NewRouter()
+	files.Get("/{name}", func(w http.ResponseWriter, r *http.Request) {
+		fmt.Fprintf(w, "name=%s script=%s", chi.URLParam(r, "name"), engine.ScriptName(r))
+	})
+	files.Get("/sp ace", func(w http.ResponseWriter, r *http.Request) { io.WriteString(w, "space") })
+	chiapp.Mount(tree, "/files", files)
+	outer := chi.NewRouter()
+	outer.Mount("/app", chiapp.Handler(tree, gateway.Config{}))
+	get := serve(t, outer)
+
+	status, body := get("/app/files/caf%c3%a9") // lower-case escapes: the request has a raw path
+	assert.Equal(t, http.StatusOK, status, body)
+	assert.Contains(t, body, "script=/app/files")
+
+	status, body = get("/app/files/sp%20ace")
+	assert.Equal(t, http.StatusOK, status, body)
+	assert.Equal(t, "space", body)
 }
