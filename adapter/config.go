@@ -140,3 +140,8 @@ func (c Config) Gateway() gateway.Config {
 		ServerName:      c.Name,
 	}
 }
+
+// Prefix is the prefix of this server's variables: "SERVER_" for the
+// default server, "SERVER_<NAME>_" for a named one. Errors about a setting
+// name the variable with it.
+func (c Config) Prefix() string { return envPrefix(c.Name) }

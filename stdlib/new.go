@@ -4,7 +4,6 @@ import (
 	"crypto/tls"
 	"errors"
 	"net/http"
-	"strconv"
 
 	"github.com/seed-49a6713b/cherrygo/adapter"
 )
@@ -21,11 +20,15 @@ var errFastCGITLS = errors.New("stdlib: FastCGI does not speak TLS: unset the SS
 //     unix socket);
 //   - otherwise a *TCPServer on Host and Port.
 //
+// A Config that fails Validate is refused with its *adapter.ConfigError.
 // Either speaks TLS when SSLCertificate and SSLPrivateKey are set. The
 // TLS files are read and checked here, before anything binds: a missing,
 // unreadable, non-PEM or mismatched file is an *adapter.ConfigError naming
 // the variable and the file. Nothing is bound until Start.
 func New(cfg adapter.Config, h http.Handler, opts ...Option) (adapter.Server, error) {
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
 	o := newOptions(opts)
 	unix := cfg.SocketFile != ""
 	if o.inherited != nil {
@@ -78,16 +81,4 @@ func initCore(c *core, cfg adapter.Config, h http.Handler, o *options) error {
 	c.inherited = o.inherited
 	c.ready = make(chan struct{})
 	return nil
-}
-
-// checkPort reports a port outside 0-65535 as a configuration error.
-func checkPort(cfg adapter.Config) error {
-	if cfg.Port >= 0 && cfg.Port <= 65535 {
-		return nil
-	}
-	return &adapter.ConfigError{Problems: []*adapter.SettingError{{
-		Var:      varPrefix(cfg) + "SOCKET_PORT",
-		Value:    strconv.Itoa(cfg.Port),
-		Accepted: "an integer from 0 to 65535",
-	}}}
 }

@@ -1,7 +1,7 @@
 package stdlib
 
 import (
-		"context"
+	"context"
 	"errors"
 	"net"
 	"net/http"
@@ -55,4 +55,3 @@ func TestZeroShutdownTimeoutCutsAtOnce(t *testing.T) {
 		t.Errorf("Stop took %v with SHUTDOWN_TIMEOUT=0", took)
 	}
 }
-

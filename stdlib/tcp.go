@@ -26,11 +26,6 @@ func NewTCP(cfg adapter.Config, h http.Handler, opts ...Option) (*TCPServer, err
 }
 
 func newTCP(cfg adapter.Config, h http.Handler, o *options) (*TCPServer, error) {
-	if o.inherited == nil {
-		if err := checkPort(cfg); err != nil {
-			return nil, err
-		}
-	}
 	s := &TCPServer{host: cfg.Host, port: cfg.Port, queue: backlog(cfg.SocketQueueSize)}
 	if err := initCore(&s.core, cfg, h, o); err != nil {
 		return nil, err

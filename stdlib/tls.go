@@ -23,15 +23,6 @@ const (
 // errNoPEM says that a file holds no PEM block of the wanted type.
 var errNoPEM = errors.New("no PEM block found")
 
-// varPrefix is the prefix of the server's variables: "SERVER_" for the
-// default server, "SERVER_<NAME>_" for a named one.
-func varPrefix(cfg adapter.Config) string {
-	if cfg.Name == "" {
-		return "SERVER_"
-	}
-	return "SERVER_" + strings.ToUpper(cfg.Name) + "_"
-}
-
 // wantsTLS reports whether either TLS file is configured.
 func wantsTLS(cfg adapter.Config) bool {
 	return cfg.SSLCertificate != "" || cfg.SSLPrivateKey != ""
@@ -42,7 +33,7 @@ func wantsTLS(cfg adapter.Config) bool {
 // naming the variable and the file. The result offers HTTP/2 through ALPN
 // when cfg.HTTP2 is set and refuses anything older than TLS 1.2.
 func loadTLS(cfg adapter.Config) (*tls.Config, error) {
-	prefix := varPrefix(cfg)
+	prefix := cfg.Prefix()
 	certVar, keyVar, chainVar := prefix+"SSL_CERTIFICATE", prefix+"SSL_PRIVATE_KEY", prefix+"SSL_CERTIFICATE_CHAIN"
 	var problems []*adapter.SettingError
 	bad := func(name, value, accepted string, err error) {

@@ -53,7 +53,7 @@ func NewUnix(cfg adapter.Config, h http.Handler, opts ...Option) (*UnixServer, e
 func newUnix(cfg adapter.Config, h http.Handler, o *options) (*UnixServer, error) {
 	if cfg.SocketFile == "" && o.inherited == nil {
 		return nil, &adapter.ConfigError{Problems: []*adapter.SettingError{{
-			Var: varPrefix(cfg) + "SOCKET_FILE", Accepted: "a path for the unix socket",
+			Var: cfg.Prefix() + "SOCKET_FILE", Accepted: "a path for the unix socket",
 		}}}
 	}
 	s := &UnixServer{path: cfg.SocketFile, mode: cfg.SocketFileMode, queue: backlog(cfg.SocketQueueSize)}
