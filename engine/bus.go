@@ -22,6 +22,7 @@ import (
 type Bus struct {
 	log          *slog.Logger
 	mainInterval time.Duration
+	stopTimeout  time.Duration
 	exec         func(argv0 string, argv []string, envv []string) error
 
 	// Captured by New so that Restart re-executes the program as it was
@@ -37,17 +38,19 @@ type Bus struct {
 
 	lifeMu sync.Mutex // serialises lifecycle calls
 
-	stateMu sync.Mutex    // guards state, changed, exitCode, restart
+	stateMu sync.Mutex    // guards state, changed, exitCode, exitBegun, restart
 	state   State         //
 	changed chan struct{} // closed and replaced on every state change
-	// exitCode is what ExitCode reports; restart is set by Restart.
-	exitCode int
-	restart  bool
+	// exitCode is what ExitCode reports. exitBegun is set by the first
+	// Exit, Restart, RequestExit or RequestRestart; restart is set when
+	// that first one was a restart.
+	exitCode  int
+	exitBegun bool
+	restart   bool
 
 	goCtx    context.Context // cancelled when the bus exits
 	goCancel context.CancelFunc
 	exited   chan struct{} // closed when Exit has finished
-	exitOnce sync.Once     // RequestExit starts one exit only
 
 	goMu   sync.Mutex    // guards goN and goIdle
 	goN    int           // goroutines owned by the bus still running
@@ -72,6 +75,31 @@ func WithMainInterval(d time.Duration) Option {
 	return func(b *Bus) { b.mainInterval = d }
 }
 
+// DefaultStopTimeout is the default bound of a background exit (see
+// WithStopTimeout).
+const DefaultStopTimeout = 30 * time.Second
+
+// WithStopTimeout bounds the exits the bus runs by itself (RequestExit,
+// RequestRestart, and so the signal plugin and a listener's *ExitRequest):
+// their stop and exit listeners together get a context that ends after d.
+// A listener that ignores its context can still hold the exit up, but one
+// that waits on the context (a background task waiting for its function to
+// return, say) gives up, and the process exits. The default is
+// DefaultStopTimeout; zero or a negative d removes the bound. Exit, Stop
+// and Restart use the context they are given.
+func WithStopTimeout(d time.Duration) Option {
+	return func(b *Bus) { b.stopTimeout = d }
+}
+
+// StopTimeout returns the bound set by WithStopTimeout (0 for none), for
+// plugins that run lifecycle calls of their own in the background.
+func (b *Bus) StopTimeout() time.Duration {
+	if b.stopTimeout < 0 {
+		return 0
+	}
+	return b.stopTimeout
+}
+
 // WithExec replaces the function Block uses to re-execute the program after
 // Restart (syscall.Exec by default). Tests use it to observe a re-exec.
 func WithExec(exec func(argv0 string, argv []string, envv []string) error) Option {
@@ -85,13 +113,14 @@ func WithExec(exec func(argv0 string, argv []string, envv []string) error) Optio
 // New returns a bus in state Stopped, with no listeners.
 func New(opts ...Option) *Bus {
 	b := &Bus{
-		log:     slog.New(slog.NewTextHandler(io.Discard, nil)),
-		exec:    syscall.Exec,
-		changed: make(chan struct{}),
-		exited:  make(chan struct{}),
-		goIdle:  make(chan struct{}),
-		args:    os.Args,
-		env:     os.Environ(),
+		log:         slog.New(slog.NewTextHandler(io.Discard, nil)),
+		stopTimeout: DefaultStopTimeout,
+		exec:        syscall.Exec,
+		changed:     make(chan struct{}),
+		exited:      make(chan struct{}),
+		goIdle:      make(chan struct{}),
+		args:        os.Args,
+		env:         os.Environ(),
 	}
 	b.exePath, _ = os.Executable()
 	b.wd, _ = os.Getwd()
@@ -154,7 +183,8 @@ func (b *Bus) Wait(ctx context.Context, states ...State) (State, error) {
 // The first non-zero code set wins: that of an exit request (RequestExit, or
 // a listener's *ExitRequest, which becomes 1 when a listener failed before
 // it in the same publish), or 1 when a stop or exit listener failed during
-// Exit. It is 0 otherwise.
+// Exit. An *ExitRequest is not a failure: one with code 0 leaves the code
+// at 0. It is 0 otherwise.
 func (b *Bus) ExitCode() int {
 	b.stateMu.Lock()
 	defer b.stateMu.Unlock()

@@ -1,6 +1,7 @@
 package engine
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"runtime/debug"
@@ -79,8 +80,8 @@ func (b *Bus) add(subs ...*subscription) {
 		s.seq = b.seq
 		list := slices.Clone(next[s.channel])
 		i, _ := slices.BinarySearchFunc(list, s, func(a, t *subscription) int {
-			if a.priority != t.priority {
-				return a.priority - t.priority
+			if c := cmp.Compare(a.priority, t.priority); c != 0 {
+				return c
 			}
 			return -1 // same priority: the newcomer goes after every older one
 		})
@@ -122,7 +123,8 @@ func (b *Bus) Listeners(channel string) int {
 // returns their results (one per listener that ran, nil for a failed one)
 // and their failures joined in a *ChannelError.
 //
-// Every listener runs even when earlier ones fail or panic; a panic becomes
+// Every listener runs even when earlier ones fail or panic (only Start's
+// own publish stops at the first failure); a panic becomes
 // a *ListenerError carrying the stack. A listener that returns an
 // *ExitRequest stops the publish at once and makes the bus exit in the
 // background (see RequestExit). Publishing on a channel nobody listens to
@@ -132,14 +134,19 @@ func (b *Bus) Publish(ctx context.Context, channel string, arg any) ([]any, erro
 	if len(list) == 0 {
 		return nil, nil
 	}
-	results, _, err := b.publish(ctx, channel, list, arg, false)
-	return results, err
+	results, _, ce := b.publish(ctx, channel, list, arg, false)
+	if ce == nil {
+		return results, nil
+	}
+	return results, ce
 }
 
-// publish runs list. With track set it also returns the subscriptions that
-// succeeded, in running order, for the start roll-back; Publish does not
-// need them and saves the allocations.
-func (b *Bus) publish(ctx context.Context, channel string, list []*subscription, arg any, track bool) ([]any, []*subscription, error) {
+// publish runs list and returns the failures as a *ChannelError, nil when
+// there is none. With start set it is the start publish: it stops at the
+// first failure (later start listeners must not run, see Start) and also
+// returns the subscriptions that succeeded, in running order, for the
+// roll-back; Publish needs neither and saves the allocations.
+func (b *Bus) publish(ctx context.Context, channel string, list []*subscription, arg any, start bool) ([]any, []*subscription, *ChannelError) {
 	results := make([]any, 0, len(list))
 	var (
 		errs []error
@@ -149,7 +156,7 @@ func (b *Bus) publish(ctx context.Context, channel string, list []*subscription,
 		res, err := call(ctx, s, arg)
 		results = append(results, res)
 		if err == nil {
-			if track {
+			if start {
 				ok = append(ok, s)
 			}
 			continue
@@ -167,6 +174,9 @@ func (b *Bus) publish(ctx context.Context, channel string, list []*subscription,
 		}
 		b.log.Error("listener failed", "channel", channel, "priority", s.priority, "err", err)
 		errs = append(errs, err)
+		if start {
+			break
+		}
 	}
 	if len(errs) == 0 {
 		return results, ok, nil

@@ -75,19 +75,30 @@
 //
 // # Failures and roll-back
 //
-// Publish runs every listener even when some fail. A listener's error comes
+// Publish runs every listener even when some fail (Start's publish is the
+// exception, below). A listener's error comes
 // back as a *ListenerError; a panic is recovered into a *ListenerError that
 // carries the panic value and the stack. All failures of one publish are
 // returned together in a *ChannelError, and errors.Is and errors.As reach
 // each of them. A listener that returns an *ExitRequest stops the publish
 // at once and makes the bus exit in the background with the requested code
-// (1 when a listener failed before it).
+// (1 when a listener failed before it). An exit request is a request, not
+// a failure: returned by a stop or exit listener during Exit, it does not
+// make the exit code 1, and Exit does not return it.
 //
-// A failed start never ends the process. SubscribeComponent links a
-// component's Start and Stop; when a start listener fails, Start stops the
+// A failed start never ends the process. Start stops publishing at the
+// first failing start listener, so nothing later runs (a server that fails
+// to bind at 75 does not let privileges drop at 77). SubscribeComponent
+// links a component's Start and Stop; after the failure, Start stops the
 // components that had already started, in reverse order, moves the bus
 // back to Stopped and returns the failure (roll-back failures joined to
 // it). The caller decides what happens next: retry, or exit with a code.
+//
+// The exits the bus runs in the background (RequestExit, RequestRestart,
+// a listener's *ExitRequest, and so the signal plugin) are bounded:
+// their stop and exit listeners get a context that ends after the stop
+// timeout, 30 s unless WithStopTimeout says otherwise. A listener that
+// waits on that context gives up, and the process exits.
 //
 // # Restart
 //
@@ -95,7 +106,10 @@
 // directory. After Restart (or RequestRestart), Block waits for the exit and
 // for the bus's goroutines, changes back to the recorded directory and
 // replaces the process with a fresh copy of the program (syscall.Exec, so
-// the process ID stays the same). WithExec replaces the exec call in tests.
+// the process ID stays the same). Only the first exit decides: a Restart
+// or RequestRestart that comes while an exit is already under way (a
+// SIGHUP after a SIGTERM) leaves it a plain exit. WithExec replaces the
+// exec call in tests.
 //
 // # Daemonizing left to plugins
 //
@@ -157,8 +171,10 @@
 // Run answers 400 to an HTTP/1.1 request without a Host, for front ends
 // other than net/http (which checks it itself). When the tree has a Bus,
 // before_request and after_request are published with the *Request; with
-// no listener they cost nothing. A Request reused through Reset (the
-// gateway pools them) costs no allocation in Run: the app's *http.Request
-// and its context live inside it, so neither the Request nor that
-// *http.Request may be kept after Run returns.
+// no listener they cost nothing. The app's *http.Request, its URL and its
+// context live inside the Request, so Run allocates nothing of its own, and
+// a handler may keep them after it returns. A Request may be reused through
+// Reset (and then costs no allocation at all) only by a caller that knows
+// nothing retains it; the gateway allocates one Request per request and
+// never reuses it.
 package engine

@@ -19,12 +19,15 @@ var ErrNotStarted = errors.New("engine: bus is not started")
 //
 // When Code is 0 but a listener failed earlier in the same publish, the
 // exit code becomes 1, so that a failure is never reported as success.
+// An ExitRequest itself is a request, not a failure: on its own it never
+// makes the exit code 1 (see Bus.ExitCode).
 type ExitRequest struct {
 	Code int
 }
 
 func (e *ExitRequest) Error() string {
-	return fmt.Sprintf("engine: exit requested with code %d", e.Code)
+	// No "engine: " prefix: the *ChannelError carrying it adds one.
+	return fmt.Sprintf("exit requested with code %d", e.Code)
 }
 
 // ListenerError is one listener's failure on one channel. A panic in a

@@ -1,6 +1,7 @@
 package engine
 
 import (
+	"cmp"
 	"net/http"
 	"slices"
 	"strconv"
@@ -102,14 +103,8 @@ func merge(tree, app *hookSet) *hookSet {
 }
 
 func compareHooks(a, b hookEntry) int {
-	if a.priority != b.priority {
-		return a.priority - b.priority
+	if c := cmp.Compare(a.priority, b.priority); c != 0 {
+		return c // not a subtraction: extreme priorities would overflow
 	}
-	switch {
-	case a.seq < b.seq:
-		return -1
-	case a.seq > b.seq:
-		return 1
-	}
-	return 0
+	return cmp.Compare(a.seq, b.seq)
 }

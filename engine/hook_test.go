@@ -3,7 +3,9 @@ package engine_test
 import (
 	"errors"
 	"io"
+	"math"
 	"net/http"
+	"net/http/httptest"
 	"slices"
 	"strings"
 	"sync"
@@ -135,6 +137,19 @@ func TestHookPanicAndPlainErrorAre500(t *testing.T) {
 	assert.Equal(t, http.StatusInternalServerError, c.Get("/err").StatusCode)
 }
 
+// Priorities at the ends of int's range still sort in order (no
+// overflowing subtraction).
+func TestHookExtremePriorities(t *testing.T) {
+	tree := engine.NewTree()
+	tr := &trace{}
+	tree.Mount("/", echoApp("root"))
+	tree.Hook(engine.BeforeHandler, math.MaxInt, tr.hook("max"))
+	tree.Hook(engine.BeforeHandler, math.MinInt, tr.hook("min"))
+	tree.Hook(engine.BeforeHandler, 0, tr.hook("zero"))
+	enginetest.New(tree).Get("/")
+	assert.Equal(t, []string{"min", "zero", "max"}, tr.calls)
+}
+
 func TestBeforeFinalizeSetsHeaders(t *testing.T) {
 	tree := engine.NewTree()
 	tree.Hook(engine.BeforeFinalize, 50, func(w http.ResponseWriter, _ *http.Request) error {
@@ -197,4 +212,58 @@ func TestLateHookFailuresAreLogged(t *testing.T) {
 	assert.Equal(t, http.StatusOK, resp.StatusCode)
 	assert.Contains(t, logs.String(), "on_end_resource")
 	assert.Contains(t, logs.String(), "on_end_request")
+}
+
+// A BeforeErrorResponse hook may write the error response itself (as JSON,
+// say): the engine then writes no page of its own and, behind net/http,
+// does not cut the connection.
+func TestBeforeErrorResponseHookMayAnswer(t *testing.T) {
+	tree := engine.NewTree()
+	tree.Logger = discardLogger()
+	tree.Hook(engine.BeforeErrorResponse, 50, func(w http.ResponseWriter, r *http.Request) error {
+		var he *engine.HTTPError
+		if errors.As(engine.RequestFrom(r).Err(), &he) {
+			w.Header().Set("Content-Type", "application/json")
+			w.WriteHeader(he.Status)
+			io.WriteString(w, `{"error":"teapot"}`)
+		}
+		return nil
+	})
+	tree.Mount("/", raising(func() { engine.Error(http.StatusTeapot, "short and stout") }))
+	src := httptest.NewRequest(http.MethodGet, "/", nil)
+	req := engine.NewRequest(http.MethodGet, "/", nil)
+	req.Source = src
+	rec := httptest.NewRecorder()
+	require.NotPanics(t, func() { req.Run(tree, rec) })
+	assert.Equal(t, http.StatusTeapot, rec.Code)
+	assert.Equal(t, `{"error":"teapot"}`, rec.Body.String())
+	assert.Equal(t, "application/json", rec.Header().Get("Content-Type"))
+}
+
+// Once an error response went out whole, a later failure of the same
+// request (here the handler panicking after its BeforeFinalize hook failed)
+// is only logged: it neither runs the error hooks again nor cuts the
+// connection.
+func TestSecondFailureIsOnlyLogged(t *testing.T) {
+	tree := engine.NewTree()
+	logs := &syncBuffer{}
+	tree.Logger = textLogger(logs)
+	var errHooks int
+	tree.Hook(engine.BeforeErrorResponse, 50, func(http.ResponseWriter, *http.Request) error { errHooks++; return nil })
+	app := tree.Mount("/", http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+		w.WriteHeader(http.StatusOK)
+		panic("after the replaced response")
+	}))
+	app.Hook(engine.BeforeFinalize, 50, func(http.ResponseWriter, *http.Request) error {
+		return &engine.HTTPError{Status: http.StatusNotAcceptable}
+	})
+	src := httptest.NewRequest(http.MethodGet, "/", nil)
+	req := engine.NewRequest(http.MethodGet, "/", nil)
+	req.Source = src
+	rec := httptest.NewRecorder()
+	require.NotPanics(t, func() { req.Run(tree, rec) })
+	assert.Equal(t, http.StatusNotAcceptable, rec.Code)
+	assert.Contains(t, rec.Body.String(), "406")
+	assert.Equal(t, 1, errHooks)
+	assert.Contains(t, logs.String(), "after the replaced response")
 }

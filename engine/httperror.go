@@ -79,7 +79,8 @@ func Error(status int, message string) { panic(&HTTPError{Status: status, Messag
 var errAborted = errors.New("engine: response aborted")
 
 // classify turns what a handler or hook raised into the answer: an
-// *HTTPError or an *HTTPRedirect, normalised.
+// *HTTPError or an *HTTPRedirect, normalised. An *http.MaxBytesError is a
+// 413; any other error is a 500.
 func classify(err error) (he *HTTPError, redirect *HTTPRedirect) {
 	if errors.As(err, &redirect) {
 		if redirect.Status == 0 || (redirect.Status >= 300 && redirect.Status <= 399) {
@@ -92,6 +93,12 @@ func classify(err error) (he *HTTPError, redirect *HTTPRedirect) {
 			return &HTTPError{Status: http.StatusInternalServerError, Message: he.Message, Err: err}, nil
 		}
 		return he, nil
+	}
+	// A body over its limit (http.MaxBytesReader, gateway.MaxBodySize) is
+	// the client's fault, not the server's.
+	var tooBig *http.MaxBytesError
+	if errors.As(err, &tooBig) {
+		return &HTTPError{Status: http.StatusRequestEntityTooLarge, Err: err}, nil
 	}
 	return &HTTPError{Status: http.StatusInternalServerError, Err: err}, nil
 }

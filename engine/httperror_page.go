@@ -3,6 +3,7 @@ package engine
 import (
 	"io"
 	"net/http"
+	"net/url"
 	"path"
 	"strconv"
 	"strings"
@@ -82,7 +83,7 @@ func (r *Request) writeRedirect(hr *HTTPRedirect) {
 		}
 	}
 	target := hr.URL
-	if !strings.Contains(target, "://") && !strings.HasPrefix(target, "/") {
+	if !isAbsoluteOrRooted(target) {
 		base := r.Path()
 		if !strings.HasSuffix(base, "/") {
 			base = path.Dir(base)
@@ -100,4 +101,16 @@ func (r *Request) writeRedirect(hr *HTTPRedirect) {
 	}
 	clearForError(r.rw.Header())
 	http.Redirect(&r.rw, &r.app, target, status)
+}
+
+// isAbsoluteOrRooted reports whether a redirect target needs no resolving
+// against the request's path: it has a scheme or a host ("https://x/",
+// "//x/y"), or is a rooted path. A "://" further on, in a query
+// ("login?next=https://x") say, does not count.
+func isAbsoluteOrRooted(target string) bool {
+	if strings.HasPrefix(target, "/") {
+		return true
+	}
+	u, err := url.Parse(target)
+	return err == nil && (u.Scheme != "" || u.Host != "")
 }

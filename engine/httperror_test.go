@@ -6,6 +6,7 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -46,6 +47,27 @@ func TestHTTPErrorForms(t *testing.T) {
 	}
 }
 
+// A body over its http.MaxBytesReader limit, raised or returned (also
+// wrapped), is answered 413, not 500.
+func TestMaxBytesErrorIs413(t *testing.T) {
+	tree := engine.NewTree()
+	tree.Logger = discardLogger()
+	read := func(w http.ResponseWriter, r *http.Request) error {
+		_, err := io.ReadAll(http.MaxBytesReader(w, r.Body, 2))
+		return err
+	}
+	tree.Mount("/raise", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { engine.Raise(read(w, r)) }))
+	tree.Mount("/panic", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { panic(read(w, r)) }))
+	tree.Mount("/hook", echoApp("hook")).Hook(engine.BeforeRequestBody, 50, func(w http.ResponseWriter, r *http.Request) error {
+		return fmt.Errorf("decoding: %w", read(w, r))
+	})
+	c := enginetest.New(tree)
+	for _, path := range []string{"/raise", "/panic", "/hook"} {
+		resp := c.Do(c.NewRequest(http.MethodPost, path, strings.NewReader("too long")))
+		assert.Equal(t, http.StatusRequestEntityTooLarge, resp.StatusCode, path)
+	}
+}
+
 func TestRedirects(t *testing.T) {
 	tree := engine.NewTree()
 	tree.Mount("/blog", http.HandlerFunc(func(_ http.ResponseWriter, r *http.Request) {
@@ -61,6 +83,10 @@ func TestRedirects(t *testing.T) {
 		"/blog/posts/?to=2":        "/blog/posts/2",
 		"/blog/posts/1?to=../tags": "/blog/tags",
 		"/blog/posts/1?to=x/?a=b":  "/blog/posts/x/?a=b",
+		// A "://" in the query does not make a relative URL absolute.
+		"/blog/posts/1?to=login%3Fnext%3Dhttps://x": "/blog/posts/login?next=https://x",
+		"/blog/posts/1?to=https://example.org/a":    "https://example.org/a",
+		"/blog/posts/1?to=//cdn.example.org/a":      "//cdn.example.org/a",
 	} {
 		resp := c.Get(target)
 		assert.Equal(t, http.StatusSeeOther, resp.StatusCode, target)
@@ -133,7 +159,8 @@ func TestFailingErrorPageGivesPlain500(t *testing.T) {
 	assert.Equal(t, http.StatusInternalServerError, resp.StatusCode)
 }
 
-// After the header went out, an error cannot change the response.
+// After the header went out, an error cannot change the response; the
+// response is cut (its body fails with io.ErrUnexpectedEOF in enginetest).
 func TestErrorAfterHeaderKeepsResponse(t *testing.T) {
 	tree := engine.NewTree()
 	tree.Logger = discardLogger()
@@ -141,9 +168,14 @@ func TestErrorAfterHeaderKeepsResponse(t *testing.T) {
 		io.WriteString(w, "partial")
 		engine.Error(http.StatusTeapot, "too late")
 	}))
-	resp := enginetest.New(tree).Get("/")
+	c := enginetest.New(tree)
+	req := c.NewRequest(http.MethodGet, "/", nil)
+	resp := c.Do(req)
+	assert.True(t, req.Aborted())
 	assert.Equal(t, http.StatusOK, resp.StatusCode)
-	assert.Equal(t, "partial", body(t, resp))
+	b, err := io.ReadAll(resp.Body)
+	assert.ErrorIs(t, err, io.ErrUnexpectedEOF)
+	assert.Equal(t, "partial", string(b))
 }
 
 // Behind net/http (Source set) a failure after the header aborts the

@@ -12,10 +12,13 @@ import (
 // Start moves the bus from Stopped to Started by publishing the start
 // channel.
 //
-// If a start listener fails, Start rolls back: the components whose start
-// already succeeded are stopped in reverse order (see SubscribeComponent),
-// the bus ends in Stopped, and Start returns every failure joined. It never
-// ends the process.
+// If a start listener fails, the publish stops there: the start listeners
+// after it do not run (a server that failed to bind at PriorityServerStart
+// does not let PriorityDropPrivs drop privileges, for example). Start then
+// rolls back: the components whose start already succeeded are stopped in
+// reverse order (see SubscribeComponent), the bus ends in Stopped, and Start
+// returns a *ChannelError holding the failure and any roll-back failures. It
+// never ends the process.
 //
 // Start on a Started bus does nothing and returns nil; after Exit it returns
 // ErrExited.
@@ -35,30 +38,25 @@ func (b *Bus) Start(ctx context.Context) error {
 		b.setState(Started)
 		return nil
 	}
-	_, started, err := b.publish(ctx, ChannelStart, list, nil, true)
-	if err == nil {
+	_, started, ce := b.publish(ctx, ChannelStart, list, nil, true)
+	if ce == nil {
 		b.setState(Started)
 		return nil
 	}
-	b.log.Error("start failed: rolling back", "err", err)
+	b.log.Error("start failed: rolling back", "err", ce)
 	b.setState(Stopping)
-	var undoErrs []error
 	for _, s := range slices.Backward(started) {
 		if s.undo == nil {
 			continue
 		}
 		if _, uerr := call(ctx, &subscription{channel: ChannelStop, priority: s.priority, fn: s.undo}, nil); uerr != nil {
 			b.log.Error("roll-back failed", "err", uerr)
-			undoErrs = append(undoErrs, uerr)
+			// The roll-back's own failures belong to the same report.
+			ce.Errs = append(ce.Errs, uerr)
 		}
 	}
 	b.setState(Stopped)
-	if ce, ok := err.(*ChannelError); ok {
-		// The roll-back's own failures belong to the same report.
-		ce.Errs = append(ce.Errs, undoErrs...)
-		return ce
-	}
-	return errors.Join(append([]error{err}, undoErrs...)...)
+	return ce
 }
 
 // StartWithCallback starts the bus and then runs fn in a goroutine owned by
@@ -117,18 +115,28 @@ func (b *Bus) Graceful(ctx context.Context) error {
 // Exit stops the bus if it is Started, moves it to Exiting (terminal) and
 // publishes the exit channel. The goroutines started by Go see their
 // context cancelled. Failures of stop or exit listeners are returned and make
-// ExitCode 1. Exit on an exited bus does nothing and returns nil.
+// ExitCode 1. An *ExitRequest returned by a stop or exit listener is a
+// request, not a failure: its code counts as RequestExit's would (see
+// ExitCode), and Exit does not return it. Exit on an exited bus does
+// nothing and returns nil; while another exit runs, Exit waits for it and
+// then returns nil.
 func (b *Bus) Exit(ctx context.Context) error {
+	b.beginExit(false)
+	return b.exit(ctx)
+}
+
+// exit runs the exit that beginExit recorded.
+func (b *Bus) exit(ctx context.Context) error {
 	b.lifeMu.Lock()
 	defer b.lifeMu.Unlock()
 	if b.State() == Exiting {
 		return nil
 	}
-	stopErr := b.stopLocked(ctx)
+	stopErr := failures(b.stopLocked(ctx))
 	b.setState(Exiting)
 	_, exitErr := b.Publish(ctx, ChannelExit, nil)
 	b.goCancel()
-	err := errors.Join(stopErr, exitErr)
+	err := errors.Join(stopErr, failures(exitErr))
 	if err != nil {
 		b.setExitCode(1)
 	}
@@ -136,42 +144,96 @@ func (b *Bus) Exit(ctx context.Context) error {
 	return err
 }
 
+// failures returns err without the *ExitRequest values it holds (they are
+// requests, honoured through RequestExit, not failures), or nil when
+// nothing else is left.
+func failures(err error) error {
+	var ce *ChannelError
+	if !errors.As(err, &ce) {
+		return err
+	}
+	var rest []error
+	for _, e := range ce.Errs {
+		var exit *ExitRequest
+		if !errors.As(e, &exit) {
+			rest = append(rest, e)
+		}
+	}
+	if len(rest) == 0 {
+		return nil
+	}
+	return &ChannelError{Channel: ce.Channel, Errs: rest}
+}
+
+// beginExit records that an exit is under way and reports whether this is
+// the first one. Only the first exit decides whether the program is
+// re-executed: a Restart after an Exit (or a SIGHUP after a SIGTERM) does
+// not turn the exit already in flight into a restart.
+func (b *Bus) beginExit(restart bool) (first bool) {
+	b.stateMu.Lock()
+	defer b.stateMu.Unlock()
+	if b.exitBegun {
+		return false
+	}
+	b.exitBegun = true
+	b.restart = restart
+	return true
+}
+
 // RequestExit asks the bus to exit with code, in the background, and returns
 // at once. It is the way for listeners and servers to end the process: they
 // must not call Exit themselves while the bus may be waiting on them. The
 // first non-zero code counts (see ExitCode); only the first request starts
-// an exit, and the goroutine running it belongs to the bus (Block waits for
-// it).
+// an exit (none when Exit or Restart was already called), and the goroutine
+// running it belongs to the bus (Block waits for it).
+//
+// The background exit runs with a context that ends after the stop timeout
+// (see WithStopTimeout), so a stop or exit listener that hangs cannot keep
+// the process from exiting.
 func (b *Bus) RequestExit(code int) {
 	b.setExitCode(code)
-	b.exitOnce.Do(func() {
-		b.goAdd()
-		go func() {
-			defer b.goDone()
-			if err := b.Exit(context.Background()); err != nil {
-				b.log.Error("exit failed", "err", err)
-			}
-		}()
-	})
+	b.requestExit(false)
+}
+
+func (b *Bus) requestExit(restart bool) {
+	if !b.beginExit(restart) {
+		return
+	}
+	b.goAdd()
+	go func() {
+		defer b.goDone()
+		ctx, cancel := b.stopContext()
+		defer cancel()
+		if err := b.exit(ctx); err != nil {
+			b.log.Error("exit failed", "err", err)
+		}
+	}()
+}
+
+// stopContext returns the context of a background exit: bounded by the
+// stop timeout, unless that is not positive.
+func (b *Bus) stopContext() (context.Context, context.CancelFunc) {
+	if b.stopTimeout <= 0 {
+		return context.WithCancel(context.Background())
+	}
+	return context.WithTimeout(context.Background(), b.stopTimeout)
 }
 
 // Restart exits the bus and marks it for re-execution: once Block has seen
 // Exiting and every goroutine of the bus has finished, it re-executes the
 // same program with the arguments, environment and working directory it had
-// when New was called.
+// when New was called. When an exit is already under way (Exit,
+// RequestExit, a signal), Restart does not mark anything: the process exits
+// as asked first.
 func (b *Bus) Restart(ctx context.Context) error {
-	b.stateMu.Lock()
-	b.restart = true
-	b.stateMu.Unlock()
-	return b.Exit(ctx)
+	b.beginExit(true)
+	return b.exit(ctx)
 }
 
-// RequestRestart is the background form of Restart, for listeners.
+// RequestRestart is the background form of Restart, for listeners. Like
+// Restart, it does nothing when an exit is already under way.
 func (b *Bus) RequestRestart() {
-	b.stateMu.Lock()
-	b.restart = true
-	b.stateMu.Unlock()
-	b.RequestExit(0)
+	b.requestExit(true)
 }
 
 // Block waits until the bus has exited, exit listeners included (publishing

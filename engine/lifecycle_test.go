@@ -9,6 +9,8 @@ import (
 	"slices"
 	"sync"
 	"testing"
+	"testing/synctest"
+	"time"
 
 	"github.com/seed-49a6713b/cherrygo/engine"
 )
@@ -116,55 +118,51 @@ func TestExitFromStoppedSkipsStop(t *testing.T) {
 	}
 }
 
+// TestWaitReturnsOnStateChange runs in a synctest bubble so that the
+// check "Wait has not returned while STARTING" can fail: synctest.Wait
+// returns only once every goroutine of the test is blocked, so a Wait that
+// returned early has sent its result by then.
 func TestWaitReturnsOnStateChange(t *testing.T) {
-	b := newBus(t)
-	ctx := busCtx(t)
-	entered, release := make(chan struct{}), make(chan struct{})
-	b.Subscribe(engine.ChannelStart, engine.Func(func(context.Context) error {
-		close(entered)
-		<-release
-		return nil
-	}), engine.DefaultPriority)
+	synctest.Test(t, func(t *testing.T) {
+		b := newBus(t)
+		ctx := busCtx(t)
+		entered, release := make(chan struct{}), make(chan struct{})
+		b.Subscribe(engine.ChannelStart, engine.Func(func(context.Context) error {
+			close(entered)
+			<-release
+			return nil
+		}), engine.DefaultPriority)
 
-	type result struct {
-		state engine.State
-		err   error
-	}
-	waited := make(chan result, 1)
-	go func() {
-		s, err := b.Wait(ctx, engine.Started, engine.Exiting)
-		waited <- result{s, err}
-	}()
-	started := make(chan error, 1)
-	go func() { started <- b.Start(ctx) }()
+		type result struct {
+			state engine.State
+			err   error
+		}
+		waited := make(chan result, 1)
+		go func() {
+			s, err := b.Wait(ctx, engine.Started, engine.Exiting)
+			waited <- result{s, err}
+		}()
+		started := make(chan error, 1)
+		go func() { started <- b.Start(ctx) }()
 
-	select {
-	case <-entered:
-	case <-ctx.Done():
-		t.Fatal("start listener never ran")
-	}
-	if got := b.State(); got != engine.Starting {
-		t.Fatalf("state during start = %v, want STARTING", got)
-	}
-	// The bus has not been Started or Exiting yet, so Wait cannot have
-	// returned.
-	select {
-	case r := <-waited:
-		t.Fatalf("Wait returned %v, %v while STARTING", r.state, r.err)
-	default:
-	}
-	close(release)
-	select {
-	case r := <-waited:
-		if r.err != nil || r.state != engine.Started {
+		<-entered
+		synctest.Wait()
+		if got := b.State(); got != engine.Starting {
+			t.Fatalf("state during start = %v, want STARTING", got)
+		}
+		select {
+		case r := <-waited:
+			t.Fatalf("Wait returned %v, %v while STARTING", r.state, r.err)
+		default:
+		}
+		close(release)
+		if r := <-waited; r.err != nil || r.state != engine.Started {
 			t.Fatalf("Wait = %v, %v; want STARTED, nil", r.state, r.err)
 		}
-	case <-ctx.Done():
-		t.Fatal("Wait did not return after the bus started")
-	}
-	if err := <-started; err != nil {
-		t.Fatal(err)
-	}
+		if err := <-started; err != nil {
+			t.Fatal(err)
+		}
+	})
 }
 
 func TestWaitAlreadyInStateAndContextEnd(t *testing.T) {
@@ -274,9 +272,10 @@ func TestStartRollsBackStartedComponents(t *testing.T) {
 	if got := b.State(); got != engine.Stopped {
 		t.Fatalf("state after failed start = %v, want STOPPED", got)
 	}
-	// Publish runs every listener, so c starts after the failure too; the
-	// roll-back then stops every component that started, in reverse.
-	want := []string{"a.start", "b.start", "plain.start", "failing.start:STARTING", "c.start", "c.stop", "b.stop", "a.stop"}
+	// The start publish stops at the failure, so c never starts (nor is
+	// stopped); the roll-back stops the components that started, in
+	// reverse.
+	want := []string{"a.start", "b.start", "plain.start", "failing.start:STARTING", "b.stop", "a.stop"}
 	if got := ev.get(); !slices.Equal(got, want) {
 		t.Fatalf("events = %v, want %v", got, want)
 	}
@@ -422,41 +421,37 @@ func TestRequestExitFirstNonZeroCodeWins(t *testing.T) {
 	}
 }
 
+// TestBlockWaitsForExitThenGoroutines runs in a synctest bubble so that
+// the check "Block has not returned" can fail (see
+// TestWaitReturnsOnStateChange).
 func TestBlockWaitsForExitThenGoroutines(t *testing.T) {
-	b := newBus(t)
-	ctx := busCtx(t)
-	cancelled, release := make(chan struct{}), make(chan struct{})
-	b.Go(func(ctx context.Context) {
-		<-ctx.Done() // the bus cancels it on exit
-		close(cancelled)
-		<-release
-	})
-	blocked := make(chan error, 1)
-	go func() { blocked <- b.Block(ctx) }()
+	synctest.Test(t, func(t *testing.T) {
+		b := newBus(t)
+		ctx := busCtx(t)
+		cancelled, release := make(chan struct{}), make(chan struct{})
+		b.Go(func(ctx context.Context) {
+			<-ctx.Done() // the bus cancels it on exit
+			close(cancelled)
+			<-release
+		})
+		blocked := make(chan error, 1)
+		go func() { blocked <- b.Block(ctx) }()
 
-	if err := b.Exit(ctx); err != nil {
-		t.Fatal(err)
-	}
-	select {
-	case <-cancelled:
-	case <-ctx.Done():
-		t.Fatal("the goroutine's context was not cancelled by Exit")
-	}
-	// The goroutine is still running, so Block cannot have returned.
-	select {
-	case err := <-blocked:
-		t.Fatalf("Block returned %v before the bus's goroutine ended", err)
-	default:
-	}
-	close(release)
-	select {
-	case err := <-blocked:
-		if err != nil {
+		if err := b.Exit(ctx); err != nil {
+			t.Fatal(err)
+		}
+		<-cancelled // a hang here ends the bubble with a deadlock report
+		synctest.Wait()
+		select {
+		case err := <-blocked:
+			t.Fatalf("Block returned %v before the bus's goroutine ended", err)
+		default:
+		}
+		close(release)
+		if err := <-blocked; err != nil {
 			t.Fatalf("Block = %v", err)
 		}
-	case <-ctx.Done():
-		t.Fatal("Block did not return after the goroutine ended")
-	}
+	})
 }
 
 func TestBlockReturnsWhenContextEnds(t *testing.T) {
@@ -748,4 +743,165 @@ func TestWithLoggerNilKeepsDefault(t *testing.T) {
 	if b.Logger() == nil {
 		t.Fatal("WithLogger(nil) left the bus without a logger")
 	}
+}
+
+func TestStartStopsAtFirstFailure(t *testing.T) {
+	b := newBus(t)
+	ev := &events{}
+	bindFailure := errors.New("address already in use")
+	b.SubscribeComponent(&testComponent{name: "pidfile", ev: ev}, engine.PriorityPIDFile, engine.DefaultPriority)
+	b.SubscribeComponent(&testComponent{name: "server", ev: ev, startErr: bindFailure}, engine.PriorityServerStart, engine.PriorityServerStop)
+	b.Subscribe(engine.ChannelStart, engine.Func(func(context.Context) error {
+		ev.add("drop privileges")
+		return nil
+	}), engine.PriorityDropPrivs)
+
+	err := b.Start(busCtx(t))
+	var ce *engine.ChannelError
+	if !errors.As(err, &ce) || !errors.Is(err, bindFailure) || len(ce.Errs) != 1 {
+		t.Fatalf("Start = %v, want a *ChannelError holding only the bind failure", err)
+	}
+	want := []string{"pidfile.start", "server.start", "pidfile.stop"}
+	if got := ev.get(); !slices.Equal(got, want) {
+		t.Errorf("events = %v, want %v (nothing may run after the failed bind)", got, want)
+	}
+}
+
+func TestExitInFlightIsNotTurnedIntoRestart(t *testing.T) {
+	for _, tc := range []struct {
+		name    string
+		calls   func(ctx context.Context, b *engine.Bus) error
+		reexecs bool
+	}{
+		{"RequestExit then RequestRestart", func(_ context.Context, b *engine.Bus) error {
+			b.RequestExit(0) // SIGTERM
+			b.RequestRestart()
+			return nil // SIGHUP
+		}, false},
+		{"Exit then Restart", func(ctx context.Context, b *engine.Bus) error {
+			return errors.Join(b.Exit(ctx), b.Restart(ctx))
+		}, false},
+		{"Exit then RequestRestart", func(ctx context.Context, b *engine.Bus) error {
+			err := b.Exit(ctx)
+			b.RequestRestart()
+			return err
+		}, false},
+		{"RequestRestart then RequestExit", func(_ context.Context, b *engine.Bus) error {
+			b.RequestRestart()
+			b.RequestExit(0)
+			return nil
+		}, true},
+		{"Restart then Exit", func(ctx context.Context, b *engine.Bus) error {
+			return errors.Join(b.Restart(ctx), b.Exit(ctx))
+		}, true},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			calls := make(chan execCall, 1)
+			b := engine.New(fakeExec(calls, nil)) // not newBus: no second Block
+			ctx := busCtx(t)
+			if err := b.Start(ctx); err != nil {
+				t.Fatal(err)
+			}
+			if err := tc.calls(ctx, b); err != nil {
+				t.Fatal(err)
+			}
+			if err := b.Block(ctx); err != nil {
+				t.Fatal(err)
+			}
+			if got := len(calls) == 1; got != tc.reexecs {
+				t.Errorf("re-executed: %v, want %v", got, tc.reexecs)
+			}
+		})
+	}
+}
+
+func TestExitRequestFromStopListenerIsNotAFailure(t *testing.T) {
+	for _, tc := range []struct {
+		name     string
+		code     int
+		failToo  bool
+		wantCode int
+	}{
+		{"code 0", 0, false, 0},
+		{"code kept", 5, false, 5},
+		{"real failure before it", 0, true, 1},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			b := newBus(t)
+			ctx := busCtx(t)
+			failure := errors.New("stop failed")
+			if tc.failToo {
+				b.Subscribe(engine.ChannelStop, engine.Func(func(context.Context) error { return failure }), 10)
+			}
+			b.Subscribe(engine.ChannelStop, func(context.Context, any) (any, error) {
+				return nil, &engine.ExitRequest{Code: tc.code}
+			}, 20)
+			if err := b.Start(ctx); err != nil {
+				t.Fatal(err)
+			}
+			err := b.Exit(ctx)
+			if tc.failToo != (err != nil) || (err != nil && !errors.Is(err, failure)) {
+				t.Errorf("Exit = %v, want only real failures", err)
+			}
+			var exit *engine.ExitRequest
+			if errors.As(err, &exit) {
+				t.Errorf("Exit returned the exit request as a failure: %v", err)
+			}
+			if err := b.Block(ctx); err != nil {
+				t.Fatal(err)
+			}
+			if got := b.ExitCode(); got != tc.wantCode {
+				t.Errorf("ExitCode = %d, want %d", got, tc.wantCode)
+			}
+		})
+	}
+}
+
+func TestExitRequestMessageHasOnePrefix(t *testing.T) {
+	err := &engine.ChannelError{Channel: engine.ChannelStop, Errs: []error{&engine.ExitRequest{Code: 0}}}
+	if got, want := err.Error(), "engine: exit requested with code 0"; got != want {
+		t.Errorf("Error() = %q, want %q", got, want)
+	}
+}
+
+func TestStopTimeoutDefault(t *testing.T) {
+	if got := engine.New().StopTimeout(); got != engine.DefaultStopTimeout {
+		t.Errorf("StopTimeout = %v, want %v", got, engine.DefaultStopTimeout)
+	}
+	if got := engine.New(engine.WithStopTimeout(-1)).StopTimeout(); got != 0 {
+		t.Errorf("StopTimeout after WithStopTimeout(-1) = %v, want 0", got)
+	}
+}
+
+// TestRequestExitIsBounded runs on synctest's fake clock: a stop listener
+// that waits for its context ends the background exit after the stop
+// timeout instead of holding it up for ever.
+func TestRequestExitIsBounded(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		const bound = 5 * time.Second
+		b := newBus(t, engine.WithStopTimeout(bound))
+		ctx := busCtx(t)
+		b.Subscribe(engine.ChannelStop, engine.Func(func(ctx context.Context) error {
+			select {
+			case <-ctx.Done():
+				return ctx.Err()
+			case <-t.Context().Done(): // the test failed: let the exit end
+				return errors.New("test ended")
+			}
+		}), 10)
+		if err := b.Start(ctx); err != nil {
+			t.Fatal(err)
+		}
+		begin := time.Now()
+		b.RequestExit(0)
+		if err := b.Block(ctx); err != nil {
+			t.Fatalf("Block = %v: the exit was not bounded", err)
+		}
+		if took := time.Since(begin); took != bound {
+			t.Errorf("exit took %v, want the stop timeout %v", took, bound)
+		}
+		if got := b.ExitCode(); got != 1 {
+			t.Errorf("ExitCode = %d, want 1 (the stop listener failed)", got)
+		}
+	})
 }

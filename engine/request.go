@@ -6,7 +6,6 @@ import (
 	"net"
 	"net/http"
 	"net/url"
-	"strings"
 	"time"
 )
 
@@ -15,9 +14,11 @@ import (
 // gateway does so for every net/http call, an in-process client (package
 // enginetest) or a test can do so from plain values.
 //
-// A Request is not safe for concurrent use, and neither it nor the
-// *http.Request that Run hands to the application may be used after Run
-// returns: front ends reuse them (see Reset).
+// A Request is not safe for concurrent use. The *http.Request that Run
+// hands to the application, its URL and its context live inside the
+// Request, so a handler may keep them after it returns (background work,
+// context.WithoutCancel) for as long as the front end does not Reset and
+// reuse the Request; the gateway and package enginetest never do.
 type Request struct {
 	// Method is the request method ("GET", "POST", …).
 	Method string
@@ -77,17 +78,25 @@ type Request struct {
 	appTmpl http.Request // a blank request whose context is rctx
 	bound   bool         // appTmpl is set
 
-	rw      responseWriter
-	tree    *Tree
-	hooks   *hookSet
-	failure error // the error being answered, for the error hooks
-	abort   bool  // abort the connection once Run is done
+	rw       responseWriter
+	tree     *Tree
+	hooks    *hookSet
+	failure  error // the error being answered, for the error hooks
+	answered bool  // fail ran: a later failure is only logged
+	abort    bool  // abort the connection once Run is done
 }
 
 // NewRequest returns a request for method and target ("/path?query") from
 // plain values, the way httptest.NewRequest does for net/http: HTTP/1.1,
 // scheme http, host "localhost", an empty header, and body (nil for none).
 // The context is context.Background; see SetContext.
+//
+// The target is read as a request line's target (url.ParseRequestURI):
+// everything up to '?' is the path, decoded, so "//x/y" is the path
+// "//x/y", not a host. An absolute target ("https://example.org/x") also
+// sets Scheme and Host. An empty target leaves PathInfo empty; any other
+// target that is not valid there ("%zz", "rel/ative") makes NewRequest
+// panic, as httptest.NewRequest does.
 func NewRequest(method, target string, body io.Reader) *Request {
 	r := &Request{
 		Method:        method,
@@ -97,11 +106,19 @@ func NewRequest(method, target string, body io.Reader) *Request {
 		Header:        make(http.Header),
 		ContentLength: -1,
 	}
-	path, query, _ := strings.Cut(target, "?")
-	if u, err := url.Parse(path); err == nil && u.Path != "" {
-		path = u.Path
+	if target != "" {
+		u, err := url.ParseRequestURI(target)
+		if err != nil {
+			panic("engine.NewRequest: invalid target: " + err.Error())
+		}
+		r.PathInfo, r.QueryString = u.Path, u.RawQuery
+		if u.Host != "" {
+			r.Host = u.Host
+		}
+		if u.Scheme == "https" {
+			r.Scheme = "https"
+		}
 	}
-	r.PathInfo, r.QueryString = path, query
 	if body != nil {
 		rc, ok := body.(io.ReadCloser)
 		if !ok {
@@ -130,9 +147,16 @@ func (r *Request) Context() context.Context {
 // a context derived from it, so its cancellation reaches the handler.
 func (r *Request) SetContext(ctx context.Context) { r.ctx = ctx }
 
-// Reset clears every field so that a front end can reuse the Request (from
-// a sync.Pool, say) for another request. What it keeps is private and
-// saves allocations.
+// Reset clears every field so that the Request can serve another request
+// without allocating again. What it keeps is private and saves
+// allocations.
+//
+// Reset is only for callers that know nothing retains the request: the
+// application's *http.Request, its URL and its context are the Request's
+// own fields, so a handler (or a goroutine it started, or a context it
+// derived) still holding them would see the next request's values, or nil
+// ones. A front end serving arbitrary handlers, such as the gateway,
+// allocates a new Request for each request instead of pooling them.
 func (r *Request) Reset() {
 	// Field by field: the private request copies are overwritten by Run
 	// anyway, and clearing them would cost more than the rest together.
@@ -149,7 +173,7 @@ func (r *Request) Reset() {
 	a.Form, a.PostForm, a.MultipartForm = nil, nil, nil
 	r.appURL = url.URL{}
 	r.rw = responseWriter{}
-	r.tree, r.hooks, r.failure, r.abort = nil, nil, nil, false
+	r.tree, r.hooks, r.failure, r.answered, r.abort = nil, nil, nil, false, false
 }
 
 // Err returns the error Run is answering (an *HTTPError or *HTTPRedirect),

@@ -82,10 +82,15 @@ func (r *Request) prepare() {
 		if r.Source != nil && r.Source.URL != nil {
 			script = strings.TrimSuffix(r.Source.URL.Path, r.PathInfo)
 		}
-		if rest, ok := strings.CutPrefix(raw, script); ok && rest != "" {
-			r.appURL.RawPath = rest
-		} else {
-			r.appURL.RawPath = ""
+		// What is left must be a valid encoding of PathInfo, starting with
+		// "/" like it: an escaped slash at the mount point ("/a%2Fb" for
+		// an app at "/a") leaves "%2Fb", which a router inside the app
+		// would take for the whole path.
+		r.appURL.RawPath = ""
+		if rest, ok := strings.CutPrefix(raw, script); ok && strings.HasPrefix(rest, "/") {
+			if p, err := url.PathUnescape(rest); err == nil && p == r.appURL.Path {
+				r.appURL.RawPath = rest
+			}
 		}
 	}
 	a.URL = &r.appURL

@@ -143,6 +143,16 @@ func (r *Request) fail(err error) {
 		r.abort = true
 		return
 	}
+	if r.answered {
+		// An error response went out already (or a hook wrote one): this
+		// failure cannot change it any more.
+		r.tree.logger().Error("error after the error response", "request", r.ID, "path", r.Path(), "err", err)
+		return
+	}
+	r.answered = true
+	// Whether the handler's header went out must be known before the
+	// hooks run: a BeforeErrorResponse hook may write the response itself.
+	sent := r.rw.wroteHeader
 	he, redirect := classify(err)
 	if he != nil && he.Status == http.StatusInternalServerError {
 		var pe *PanicError
@@ -160,14 +170,16 @@ func (r *Request) fail(err error) {
 	} else {
 		r.failure = he
 	}
+	r.rw.finalized = true // BeforeFinalize is for the handler's response only
 	if e := r.runHooks(BeforeErrorResponse); e != nil {
 		r.logFailure(BeforeErrorResponse, e)
 	}
-	r.rw.finalized = true // BeforeFinalize is for the handler's response only
 	switch {
-	case r.rw.wroteHeader:
+	case sent:
 		r.tree.logger().Error("error after the response header was sent", "request", r.ID, "path", r.Path(), "err", err)
 		r.abort = true
+	case r.rw.wroteHeader:
+		// A BeforeErrorResponse hook answered the error itself.
 	case redirect != nil:
 		r.writeRedirect(redirect)
 	default:
@@ -177,6 +189,14 @@ func (r *Request) fail(err error) {
 		r.logFailure(AfterErrorResponse, e)
 	}
 }
+
+// Aborted reports whether Run cut the response off: the handler panicked
+// with http.ErrAbortHandler, or a failure came after the header was sent.
+// Behind net/http (Source set) Run then panics with http.ErrAbortHandler
+// to cut the connection; other front ends, such as package enginetest, ask
+// Aborted once Run returns, so that the truncated response is not taken
+// for a whole one.
+func (r *Request) Aborted() bool { return r.abort }
 
 func asPanic(err error, pe **PanicError) bool {
 	p, ok := err.(*PanicError)

@@ -171,6 +171,28 @@ func TestSourcePassesThrough(t *testing.T) {
 }
 
 // A reused request carries nothing over, not even path values.
+// An escaped slash right at the mount point leaves the app a RawPath
+// consistent with its Path, so that a router inside the app (which routes
+// on RawPath when set) sees "/b", not "%2Fb".
+func TestEscapedSlashAtMountBoundary(t *testing.T) {
+	tree := engine.NewTree()
+	type seen struct{ path, raw, escaped string }
+	got := map[string]seen{}
+	for _, m := range []string{"/a", "/c"} {
+		tree.Mount(m, http.HandlerFunc(func(_ http.ResponseWriter, r *http.Request) {
+			got[m] = seen{r.URL.Path, r.URL.RawPath, r.URL.EscapedPath()}
+		}))
+	}
+	for _, target := range []string{"/a%2Fb", "/c/x%2Fy"} {
+		src := httptest.NewRequest(http.MethodGet, target, nil)
+		req := engine.NewRequest(http.MethodGet, "", nil)
+		req.PathInfo, req.Source = src.URL.Path, src
+		req.Run(tree, httptest.NewRecorder())
+	}
+	assert.Equal(t, seen{"/b", "", "/b"}, got["/a"])
+	assert.Equal(t, seen{"/x/y", "/x%2Fy", "/x%2Fy"}, got["/c"])
+}
+
 func TestResetLeavesNothingBehind(t *testing.T) {
 	tree := engine.NewTree()
 	var seen []string
@@ -238,6 +260,26 @@ func TestRunAllocatesNothingWhenReused(t *testing.T) {
 		req.Run(tree, w)
 	})
 	assert.Zero(t, allocs)
+}
+
+// The whole target up to '?' is the path: "//x/y" names no host, and a
+// target that cannot be decoded is refused rather than kept as it was.
+func TestNewRequestTargets(t *testing.T) {
+	for target, want := range map[string][2]string{
+		"//x/y":                    {"//x/y", ""},
+		"//x/y?q=1":                {"//x/y", "q=1"},
+		"/a%2Fb?x=%20":             {"/a/b", "x=%20"},
+		"":                         {"", ""},
+		"https://example.org/p?q":  {"/p", "q"},
+		"/with://in/path?n=http:/": {"/with://in/path", "n=http:/"},
+	} {
+		req := engine.NewRequest(http.MethodGet, target, nil)
+		assert.Equal(t, want, [2]string{req.PathInfo, req.QueryString}, target)
+	}
+	abs := engine.NewRequest(http.MethodGet, "https://example.org/p", nil)
+	assert.Equal(t, "https", abs.Scheme)
+	assert.Equal(t, "example.org", abs.Host)
+	assert.Panics(t, func() { engine.NewRequest(http.MethodGet, "/%zz", nil) })
 }
 
 func TestNewRequest(t *testing.T) {

@@ -25,7 +25,6 @@ type responseWriter struct {
 	finalized   bool // BeforeFinalize ran (or must not run)
 	replaced    bool // an error response took the handler's place
 	dropBody    bool // no body may be sent (HEAD, 204, 304) and nobody else drops it
-	status      int
 }
 
 func (rw *responseWriter) reset(w http.ResponseWriter, r *Request) {
@@ -54,7 +53,6 @@ func (rw *responseWriter) WriteHeader(code int) {
 		}
 	}
 	rw.wroteHeader = true
-	rw.status = code
 	if rw.req.Source == nil && (rw.req.Method == http.MethodHead || code == http.StatusNoContent || code == http.StatusNotModified) {
 		rw.dropBody = true
 	}

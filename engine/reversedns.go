@@ -23,8 +23,15 @@ type ReverseDNS struct {
 	lookup  func(ctx context.Context, addr string) ([]string, error)
 	now     func() time.Time
 
-	mu    sync.Mutex // guards cache
-	cache map[netip.Addr]dnsEntry
+	mu       sync.Mutex // guards cache and inflight
+	cache    map[netip.Addr]dnsEntry
+	inflight map[netip.Addr]*dnsCall // the lookup under way per address
+}
+
+// dnsCall is a lookup under way; name is set before done is closed.
+type dnsCall struct {
+	done chan struct{}
+	name string
 }
 
 type dnsEntry struct {
@@ -67,6 +74,8 @@ func NewReverseDNS(timeout, ttl time.Duration, size int, opts ...ReverseDNSOptio
 		lookup:  net.DefaultResolver.LookupAddr,
 		now:     time.Now,
 		cache:   make(map[netip.Addr]dnsEntry),
+
+		inflight: make(map[netip.Addr]*dnsCall),
 	}
 	for _, o := range opts {
 		o(d)
@@ -77,6 +86,10 @@ func NewReverseDNS(timeout, ttl time.Duration, size int, opts ...ReverseDNSOptio
 // Lookup returns the host name of addr (without the trailing dot), or ""
 // when it has none, the lookup failed, or it took longer than the
 // timeout. ctx ends the wait early.
+//
+// One lookup per address is under way at a time: concurrent calls for the
+// same address wait for its answer, each for at most the timeout (or until
+// its own ctx ends), and get "" if it has not come by then.
 func (d *ReverseDNS) Lookup(ctx context.Context, addr netip.Addr) string {
 	if !addr.IsValid() {
 		return ""
@@ -84,23 +97,47 @@ func (d *ReverseDNS) Lookup(ctx context.Context, addr netip.Addr) string {
 	addr = addr.Unmap()
 	now := d.now()
 	d.mu.Lock()
-	e, ok := d.cache[addr]
-	d.mu.Unlock()
-	if ok && now.Before(e.expires) {
+	if e, ok := d.cache[addr]; ok && now.Before(e.expires) {
+		d.mu.Unlock()
 		return e.name
 	}
+	if c, ok := d.inflight[addr]; ok {
+		d.mu.Unlock()
+		return d.wait(ctx, c)
+	}
+	c := &dnsCall{done: make(chan struct{})}
+	d.inflight[addr] = c
+	d.mu.Unlock()
+
 	lctx, cancel := context.WithTimeout(ctx, d.timeout)
 	names, err := d.lookup(lctx, addr.String())
 	cancel()
-	name := ""
 	if err == nil && len(names) > 0 {
-		name = strings.TrimSuffix(names[0], ".")
+		c.name = strings.TrimSuffix(names[0], ".")
 	}
-	if ctx.Err() != nil {
-		return name // the request went away: do not cache its failure
+	d.mu.Lock()
+	delete(d.inflight, addr)
+	if ctx.Err() == nil { // the request went away: do not cache its failure
+		d.storeLocked(addr, dnsEntry{name: c.name, expires: d.now().Add(d.ttl)})
 	}
-	d.store(addr, dnsEntry{name: name, expires: d.now().Add(d.ttl)})
-	return name
+	d.mu.Unlock()
+	close(c.done)
+	return c.name
+}
+
+// wait waits for the lookup c of another request, as long as a lookup of
+// its own could take.
+func (d *ReverseDNS) wait(ctx context.Context, c *dnsCall) string {
+	timer := time.NewTimer(d.timeout)
+	defer timer.Stop()
+	select {
+	case <-c.done:
+		return c.name
+	case <-timer.C:
+		return ""
+	case <-ctx.Done():
+		return ""
+	}
 }
 
 // Len reports how many addresses are cached.
@@ -110,9 +147,8 @@ func (d *ReverseDNS) Len() int {
 	return len(d.cache)
 }
 
-func (d *ReverseDNS) store(addr netip.Addr, e dnsEntry) {
-	d.mu.Lock()
-	defer d.mu.Unlock()
+// storeLocked caches e for addr; d.mu is held.
+func (d *ReverseDNS) storeLocked(addr netip.Addr, e dnsEntry) {
 	if _, ok := d.cache[addr]; !ok && len(d.cache) >= d.size {
 		now := d.now()
 		for k, v := range d.cache {

@@ -7,6 +7,7 @@ import (
 	"sync"
 	"sync/atomic"
 	"testing"
+	"testing/synctest"
 	"time"
 
 	"github.com/stretchr/testify/assert"
@@ -69,4 +70,54 @@ func TestReverseDNSCacheIsBounded(t *testing.T) {
 		assert.Equal(t, "h-"+addr.String(), d.Lookup(context.Background(), addr))
 		assert.LessOrEqual(t, d.Len(), 8)
 	}
+}
+
+// Concurrent lookups of one address share a single resolver call; the
+// others wait for its answer.
+func TestReverseDNSOneLookupPerAddressInFlight(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		var calls atomic.Int32
+		release := make(chan struct{})
+		d := engine.NewReverseDNS(time.Second, time.Minute, 0, engine.WithDNSLookup(func(ctx context.Context, _ string) ([]string, error) {
+			calls.Add(1)
+			select {
+			case <-release:
+				return []string{"client.example."}, nil
+			case <-ctx.Done():
+				return nil, ctx.Err()
+			}
+		}))
+		addr := netip.MustParseAddr("192.0.2.7")
+		names := make(chan string, 5)
+		for range 5 {
+			go func() { names <- d.Lookup(context.Background(), addr) }()
+		}
+		synctest.Wait() // all five are blocked: one in the resolver, four waiting for it
+		close(release)
+		for range 5 {
+			assert.Equal(t, "client.example", <-names)
+		}
+		assert.Equal(t, int32(1), calls.Load())
+	})
+}
+
+// A waiting lookup is bounded by the timeout too, even when the one in
+// flight never returns.
+func TestReverseDNSWaitersAreBounded(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		stuck := make(chan struct{})
+		d := engine.NewReverseDNS(time.Second, time.Minute, 0, engine.WithDNSLookup(func(context.Context, string) ([]string, error) {
+			<-stuck // ignores its context
+			return []string{"late."}, nil
+		}))
+		addr := netip.MustParseAddr("192.0.2.8")
+		first := make(chan string, 1)
+		go func() { first <- d.Lookup(context.Background(), addr) }()
+		synctest.Wait()
+		start := time.Now()
+		assert.Empty(t, d.Lookup(context.Background(), addr))
+		assert.Equal(t, time.Second, time.Since(start))
+		close(stuck)
+		assert.Equal(t, "late", <-first)
+	})
 }

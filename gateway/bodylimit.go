@@ -13,9 +13,10 @@ import (
 // (see the package example).
 //
 // A body whose Content-Length exceeds limit is refused before next runs:
-// the client gets 413 Request Entity Too Large and the connection is
-// closed ("Connection: close"), so the unread body never has to be
-// drained. A body that declares a length within the limit passes untouched:
+// the client gets 413 Request Entity Too Large and, over HTTP/1, the
+// connection is closed ("Connection: close"), so the unread body never has
+// to be drained. Over HTTP/2 only the stream ends; the connection and its
+// other streams go on. A body that declares a length within the limit passes untouched:
 // net/http already stops it at its Content-Length, and this case costs no
 // allocation.
 //
@@ -51,7 +52,7 @@ type bodyLimiter struct {
 func (b *bodyLimiter) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	switch {
 	case r.ContentLength > b.limit:
-		tooLarge(w)
+		tooLarge(w, r)
 		return
 	case r.ContentLength >= 0 || r.Body == nil || r.Body == http.NoBody:
 		b.next.ServeHTTP(w, r)
@@ -67,13 +68,17 @@ func (b *bodyLimiter) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	r.Body = body
 	b.next.ServeHTTP(rw, r)
 	if body.hit.Load() && !rw.wrote() {
-		tooLarge(rw)
+		tooLarge(rw, r)
 	}
 }
 
-// tooLarge answers 413 and asks for the connection to be closed.
-func tooLarge(w http.ResponseWriter) {
-	w.Header().Set("Connection", "close")
+// tooLarge answers 413 and, over HTTP/1, asks for the connection to be
+// closed. Over HTTP/2 the unread body is only one stream's: a "Connection:
+// close" there would make net/http send GOAWAY for the whole connection.
+func tooLarge(w http.ResponseWriter, r *http.Request) {
+	if r.ProtoMajor == 1 {
+		w.Header().Set("Connection", "close")
+	}
 	http.Error(w, "413 Request Entity Too Large: the request body exceeds the limit", http.StatusRequestEntityTooLarge)
 }
 

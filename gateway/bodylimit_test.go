@@ -4,6 +4,7 @@ import (
 	"errors"
 	"io"
 	"net/http"
+	"net/http/httptest"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -54,6 +55,23 @@ func TestMaxBodySizeContentLengthOverLimit(t *testing.T) {
 	assert.Equal(t, http.StatusRequestEntityTooLarge, res.status)
 	assert.True(t, res.close, "the connection must close")
 	assert.False(t, ran.Load(), "the handler must not run")
+}
+
+// Over HTTP/2 the 413 must not carry "Connection: close", which would
+// make net/http end the whole connection (GOAWAY), not just the stream.
+func TestMaxBodySizeClosesOnlyHTTP1Connections(t *testing.T) {
+	h := gateway.MaxBodySize(10)(echo{})
+	for _, proto := range []struct {
+		major int
+		close string
+	}{{1, "close"}, {2, ""}} {
+		req := httptest.NewRequest(http.MethodPost, "/", strings.NewReader(strings.Repeat("x", 100)))
+		req.ProtoMajor, req.ProtoMinor = proto.major, 0
+		rec := httptest.NewRecorder()
+		h.ServeHTTP(rec, req)
+		assert.Equal(t, http.StatusRequestEntityTooLarge, rec.Code)
+		assert.Equal(t, proto.close, rec.Header().Get("Connection"), "HTTP/%d", proto.major)
+	}
 }
 
 func TestMaxBodySizeContentLengthWithinLimit(t *testing.T) {

@@ -13,8 +13,9 @@
 // header map, body and context are the *http.Request's own, never copied,
 // and the local address is read from the context only when asked for. With
 // Config.ReverseDNS the client's host name is looked up with a bounded wait
-// and cached. The engine requests are pooled, so the gateway adds no
-// allocation to a request; responses stream (Flush, Hijack, trailers,
+// and cached. Each request gets its own engine.Request, the one
+// allocation the gateway adds to a request, never reused, so a handler may
+// keep its request or its context after it returns; responses stream (Flush, Hijack, trailers,
 // http.ResponseController), and a client that leaves cancels the handler's
 // context.
 //
@@ -66,18 +67,20 @@
 // Outermost first, the recommended order, for New and for programs that
 // compose the policies by hand:
 //
-//	Statistics → AccessLog → Recover → ThreadPool → MaxBodySize → Protocol → app
+//	Protocol → Statistics → AccessLog → Recover → ThreadPool → MaxBodySize → app
 //
-// Statistics and the access log come first so that they see every request
-// as the client saw it, including the 503s of the pool, the 413s of the
-// body limit and the 500s of Recover, and they time the queueing too.
-// Recover comes next so that a panic anywhere below, in the app or in a
-// policy, still ends as a 500 that is counted and logged. The thread pool
-// admits requests before anything reads their body, so a waiting request
-// holds no more than its headers, and refused requests cost little. The
-// body limit then guards what the app reads. Protocol sits next to the
-// app because it has to change the server's own *http.Request: nothing
-// between it and the server may copy the request (MaxBodySize and the
-// others do not; routers do), so with chi or a ServeMux, put Protocol
-// before the router.
+// Protocol comes first, for two reasons. It has to change the server's own
+// *http.Request (net/http picks the status line and the framing from it),
+// so nothing may stand between it and the server that copies the request;
+// and every answer the other policies give, the pool's 503, the body
+// limit's 413 and Recover's 500 included, must go out in the downgraded
+// protocol like the app's. With chi or a ServeMux, put Protocol before
+// the router. Statistics and the access log come next so that they see
+// every request as the client saw it, including the 503s of the pool, the
+// 413s of the body limit and the 500s of Recover, and they time the
+// queueing too. Recover comes next so that a panic anywhere below, in the
+// app or in a policy, still ends as a 500 that is counted and logged. The
+// thread pool admits requests before anything reads their body, so a
+// waiting request holds no more than its headers, and refused requests
+// cost little. The body limit then guards what the app reads.
 package gateway

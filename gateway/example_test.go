@@ -24,12 +24,12 @@ func Example_policies() {
 	stats := gateway.NewStatistics()
 	logger := slog.New(slog.NewTextHandler(os.Stderr, nil))
 	var h http.Handler = app
-	h = gateway.Protocol("HTTP/1.1")(h)
 	h = gateway.MaxBodySize(100 << 20)(h)
 	h = gateway.ThreadPool(10, -1, 10*time.Second)(h)
 	h = gateway.Recover(logger)(h)
 	h = gateway.AccessLog(os.Stdout)(h)
 	h = stats.Middleware("", "/")(h)
+	h = gateway.Protocol("HTTP/1.1")(h)
 
 	srv := &http.Server{Addr: "127.0.0.1:8080", Handler: h}
 	_ = srv // srv.ListenAndServe() in a real program

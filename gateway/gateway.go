@@ -3,7 +3,6 @@ package gateway
 import (
 	"net/http"
 	"strings"
-	"sync"
 
 	"github.com/seed-49a6713b/cherrygo/engine"
 )
@@ -12,14 +11,15 @@ import (
 // backend, that turns each call into an engine.Request (see Convert) and
 // runs it on tree, behind the policies cfg switches on.
 //
-// The engine requests are pooled and share the *http.Request's header map,
-// body and context, so a request costs no allocation of the gateway's
-// own. Error pages, tracebacks and the bus's per-request channels are the
+// Each call gets a fresh engine.Request, sharing the *http.Request's
+// header map, body and context: that one allocation is all a request costs
+// the gateway. It is never reused, so a handler may keep its request, its
+// URL or its context (background work, context.WithoutCancel) after it
+// returns. Error pages, tracebacks and the bus's per-request channels are the
 // tree's business (engine.Tree's fields), since every server of a tree
 // answers the same way.
 func New(tree *engine.Tree, cfg Config) http.Handler {
 	g := &gateway{tree: tree, proto: cfg.ProtocolVersion, mount: cfg.MountPoint}
-	g.pool.New = func() any { return new(engine.Request) }
 	if cfg.ReverseDNS {
 		g.dns = engine.NewReverseDNS(0, 0, 0)
 	}
@@ -32,11 +32,12 @@ type gateway struct {
 	proto string
 	dns   *engine.ReverseDNS // nil: reverse DNS off
 	mount func(*http.Request) string
-	pool  sync.Pool // of *engine.Request
 }
 
 func (g *gateway) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	req := g.pool.Get().(*engine.Request)
+	// Not pooled: the app's *http.Request, its URL and its context live
+	// inside the engine request, and a handler may keep them.
+	req := new(engine.Request)
 	Convert(req, r, g.proto)
 	if g.mount != nil {
 		if prefix := g.mount(r); prefix != "" && strings.HasPrefix(req.PathInfo, prefix) {
@@ -47,23 +48,18 @@ func (g *gateway) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		req.RemoteHost = g.dns.Lookup(r.Context(), req.Remote().Addr())
 	}
 	req.Run(g.tree, w)
-	// Not reached when Run panics to abort the connection: the request is
-	// then left to the garbage collector rather than reused.
-	req.Reset()
-	g.pool.Put(req)
 }
 
 // policies wraps h in the policies cfg switches on, outermost first
 // (the order gateway's package doc explains):
 //
-//	Statistics → AccessLog → Recover → ThreadPool → MaxBodySize → Protocol → h
+//	Protocol → Statistics → AccessLog → Recover → ThreadPool → MaxBodySize → h
 //
 // The engine answers the app's panics itself, so Recover is only added to
 // guard the other policies, when there are any; a policy that is off costs
 // nothing at all.
 func policies(cfg Config, h http.Handler) http.Handler {
 	inner := h
-	h = Protocol(cfg.ProtocolVersion)(h)
 	h = MaxBodySize(cfg.MaxBodySize)(h)
 	h = ThreadPool(cfg.ThreadPool, cfg.QueueSize, cfg.QueueTimeout)(h)
 	if h != inner || cfg.AccessLog != nil || cfg.Statistics != nil {
@@ -75,5 +71,8 @@ func policies(cfg Config, h http.Handler) http.Handler {
 	if cfg.Statistics != nil {
 		h = cfg.Statistics.Middleware(cfg.ServerName, "")(h)
 	}
-	return h
+	// Outermost: it changes the server's own *http.Request, and every
+	// answer below (the pool's 503, the body limit's 413, Recover's 500)
+	// must go out in the downgraded protocol too.
+	return Protocol(cfg.ProtocolVersion)(h)
 }

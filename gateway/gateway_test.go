@@ -7,6 +7,7 @@ import (
 	"net"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
 	"strings"
 	"testing"
 
@@ -102,8 +103,40 @@ func TestGatewayReverseDNS(t *testing.T) {
 	assert.False(t, strings.HasSuffix(<-got, "."))
 }
 
-// The gateway adds no allocation of its own to a request: the engine
-// request is pooled and nothing is copied.
+// A handler may keep its request's context (context.WithoutCancel,
+// background work, http.TimeoutHandler as the app) past its return: the
+// gateway does not reuse the engine request, so what it kept still belongs
+// to its own request after the next ones ran.
+func TestGatewayKeptContextOutlivesTheRequest(t *testing.T) {
+	type key struct{}
+	type kept struct {
+		ctx  context.Context
+		url  *url.URL
+		want string
+	}
+	var saved []kept
+	tree := engine.NewTree()
+	tree.Mount("/", http.HandlerFunc(func(_ http.ResponseWriter, r *http.Request) {
+		saved = append(saved, kept{ctx: context.WithoutCancel(r.Context()), url: r.URL, want: r.URL.Path})
+	}))
+	h := gateway.New(tree, gateway.Config{})
+	for _, v := range []string{"/one", "/two", "/three", "/four"} {
+		req := httptest.NewRequest(http.MethodGet, v, nil)
+		req = req.WithContext(context.WithValue(req.Context(), key{}, v))
+		h.ServeHTTP(httptest.NewRecorder(), req)
+	}
+	require.Len(t, saved, 4)
+	for _, k := range saved {
+		assert.Equal(t, k.want, k.ctx.Value(key{}))
+		assert.Equal(t, k.want, k.url.Path)
+		if er := engine.FromContext(k.ctx); assert.NotNil(t, er) {
+			assert.Equal(t, k.want, er.PathInfo)
+		}
+	}
+}
+
+// The gateway adds at most one allocation of its own to a request (the
+// engine request, which handlers may keep); nothing is copied.
 func TestGatewayAllocations(t *testing.T) {
 	tree := engine.NewTree()
 	hello := []byte("hello")
@@ -111,9 +144,9 @@ func TestGatewayAllocations(t *testing.T) {
 	h := gateway.New(tree, gateway.Config{})
 	req := httptest.NewRequest(http.MethodGet, "/x", nil)
 	w := &countingWriter{h: make(http.Header)}
-	h.ServeHTTP(w, req) // warm the pool
+	h.ServeHTTP(w, req) // warm up
 	allocs := testing.AllocsPerRun(200, func() { h.ServeHTTP(w, req) })
-	assert.LessOrEqual(t, allocs, 0.1)
+	assert.LessOrEqual(t, allocs, 1.0)
 }
 
 type countingWriter struct {

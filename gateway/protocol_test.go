@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/seed-49a6713b/cherrygo/engine"
 	"github.com/seed-49a6713b/cherrygo/gateway"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -111,4 +112,15 @@ func TestProtocolHTTP11AndEmptyAndOthersChangeNothing(t *testing.T) {
 	body, err := io.ReadAll(resp.Body)
 	require.NoError(t, err)
 	assert.Equal(t, "hello world", string(body))
+}
+
+// New puts Protocol outermost, so that the policies' own answers (the body
+// limit's 413 here, the pool's 503 likewise) go out as HTTP/1.0 too.
+func TestGatewayProtocolCoversPolicyAnswers(t *testing.T) {
+	tree := engine.NewTree()
+	tree.Mount("/", streaming)
+	srv := serve(t, gateway.New(tree, gateway.Config{ProtocolVersion: "HTTP/1.0", MaxBodySize: 4}))
+
+	raw := exchange(t, srv.Listener.Addr().String(), "POST / HTTP/1.1\r\nHost: example\r\nContent-Length: 10\r\n\r\n0123456789")
+	assert.True(t, strings.HasPrefix(raw, "HTTP/1.0 413 "), "status line: %q", raw)
 }

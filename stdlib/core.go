@@ -268,9 +268,13 @@ func (c *core) shutdown(ctx context.Context, r *run) error {
 
 	var err error
 	select {
-	case <-r.tracker.drained:
-	case <-drain.Done():
-		err = drain.Err()
+	case <-r.tracker.drained: // nothing was in flight: not a cut-off
+	default:
+		select {
+		case <-r.tracker.drained:
+		case <-drain.Done():
+			err = drain.Err()
+		}
 	}
 	sdCancel()
 	<-sdDone

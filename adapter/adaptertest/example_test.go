@@ -14,7 +14,9 @@ import (
 // newTCP makes an unstarted stdlib TCP server on 127.0.0.1:port.
 func newTCP(t *testing.T, h http.Handler, port int) adapter.Server {
 	t.Helper()
-	srv, err := stdlib.New(adapter.Config{Host: "127.0.0.1", Port: port, NoDelay: true}, h)
+	cfg := adapter.Default() // the zero Config is not the default: no drain time, no timeouts
+	cfg.Port = port
+	srv, err := stdlib.New(cfg, h)
 	if err != nil {
 		t.Fatal(err)
 	}

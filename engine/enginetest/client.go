@@ -37,7 +37,8 @@ func (c *Client) NewRequest(method, target string, body io.Reader) *engine.Reque
 }
 
 // Record runs req on the tree and returns the recorder that received the
-// response.
+// response. The recorder cannot show a cut response: check req.Aborted,
+// or use Do.
 func (c *Client) Record(req *engine.Request) *httptest.ResponseRecorder {
 	rec := httptest.NewRecorder()
 	req.Run(c.Tree, rec)
@@ -45,8 +46,30 @@ func (c *Client) Record(req *engine.Request) *httptest.ResponseRecorder {
 }
 
 // Do runs req on the tree and returns the response.
+//
+// When Run cut the response off (req.Aborted: the handler panicked with
+// http.ErrAbortHandler, or failed after its header went out), reading the
+// returned response's body yields what was written and then fails with
+// io.ErrUnexpectedEOF, the way a client of a real server sees a cut
+// connection; the status and header are those sent before the cut (200
+// when nothing was).
 func (c *Client) Do(req *engine.Request) *http.Response {
-	return c.Record(req).Result()
+	resp := c.Record(req).Result()
+	if req.Aborted() {
+		resp.Body = &cutBody{ReadCloser: resp.Body}
+	}
+	return resp
+}
+
+// cutBody reads its body and then fails with io.ErrUnexpectedEOF.
+type cutBody struct{ io.ReadCloser }
+
+func (b *cutBody) Read(p []byte) (int, error) {
+	n, err := b.ReadCloser.Read(p)
+	if err == io.EOF {
+		err = io.ErrUnexpectedEOF
+	}
+	return n, err
 }
 
 // Get runs a GET of target.

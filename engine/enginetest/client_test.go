@@ -2,6 +2,7 @@ package enginetest_test
 
 import (
 	"io"
+	"log/slog"
 	"net/http"
 	"testing"
 
@@ -62,4 +63,27 @@ func TestClientHijackIsNotSupported(t *testing.T) {
 	}))
 	enginetest.New(tree).Get("/")
 	assert.ErrorIs(t, <-errs, http.ErrNotSupported)
+}
+
+// A response a server would cut off does not read as a whole one: its
+// body fails with io.ErrUnexpectedEOF after what was written.
+func TestClientReportsCutResponses(t *testing.T) {
+	tree := engine.NewTree()
+	tree.Logger = slog.New(slog.DiscardHandler)
+	tree.Mount("/abort", http.HandlerFunc(func(http.ResponseWriter, *http.Request) { panic(http.ErrAbortHandler) }))
+	tree.Mount("/late", http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+		io.WriteString(w, "partial")
+		panic("late")
+	}))
+	tree.Mount("/whole", echo())
+	c := enginetest.New(tree)
+	for path, want := range map[string]string{"/abort": "", "/late": "partial"} {
+		resp := c.Get(path)
+		b, err := io.ReadAll(resp.Body)
+		assert.ErrorIs(t, err, io.ErrUnexpectedEOF, path)
+		assert.Equal(t, want, string(b), path)
+	}
+	b, err := io.ReadAll(c.Get("/whole").Body)
+	require.NoError(t, err)
+	assert.Empty(t, b)
 }

@@ -13,7 +13,11 @@
 // Everything Run does happens as it would behind a server: the tree's
 // routing and hooks, error pages, the Host requirement of HTTP/1.1, the
 // dropped body of a HEAD response. What needs a connection does not:
-// Hijack reports http.ErrNotSupported.
+// Hijack reports http.ErrNotSupported. Where a server would cut the
+// connection (a handler panicking with http.ErrAbortHandler, or failing
+// after its header was sent), the body of the response Do returns fails
+// with io.ErrUnexpectedEOF once read, so a test cannot take the
+// truncated response for a whole one.
 //
 // # Building requests
 //

@@ -75,6 +75,10 @@
 //	[Install]
 //	WantedBy=multi-user.target
 //
+// The exit a signal starts is bounded by engine.WithStopTimeout (30 s by
+// default): keep it below TimeoutStopSec, so that a stop listener that
+// hangs gives up before systemd escalates to SIGKILL.
+//
 // Type=simple works too; Type=exec only makes systemd report a missing
 // binary as a failed start. Elsewhere, supervisord, runit, s6 or a
 // container runtime play the same part. When only the systemd User= line

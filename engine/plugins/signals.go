@@ -215,9 +215,17 @@ func (r *signalRun) restart(context.Context, any) (any, error) {
 }
 
 // graceful runs Graceful in a goroutine of the bus, so that the listener
-// never waits on a lifecycle call, whoever published the signal.
+// never waits on a lifecycle call, whoever published the signal. The
+// stop timeout (engine.WithStopTimeout) bounds it too: Graceful holds the
+// bus's lifecycle lock, and a graceful listener that hangs must not keep a
+// later exit waiting for ever.
 func (r *signalRun) graceful(context.Context, any) (any, error) {
 	r.bus.Go(func(ctx context.Context) {
+		if d := r.bus.StopTimeout(); d > 0 {
+			var cancel context.CancelFunc
+			ctx, cancel = context.WithTimeout(ctx, d)
+			defer cancel()
+		}
 		if err := r.bus.Graceful(ctx); err != nil {
 			r.log.Warn("graceful on signal failed", "err", err)
 		}

@@ -7,6 +7,7 @@ import (
 	"strings"
 	"syscall"
 	"testing"
+	"testing/synctest"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -210,11 +211,74 @@ func TestSignalRealUser1(t *testing.T) {
 	receive(t, got, "graceful from a real SIGUSR1")
 	assert.Contains(t, buf.String(), "signal=SIGUSR1")
 
+	// unsubscribe returns once the handler's goroutine has ended and its
+	// listeners are gone (TestSignalUnsubscribeStopsHandling checks that
+	// deterministically); a later SIGUSR1 reaches only the guard.
 	unsubscribe()
+	for _, name := range []string{"SIGTERM", "SIGINT", "SIGHUP", "SIGUSR1"} {
+		assert.Zero(t, b.Listeners(name), "listener on %s left after unsubscribe", name)
+	}
 	require.NoError(t, syscall.Kill(os.Getpid(), syscall.SIGUSR1))
 	receive(t, guard, "second SIGUSR1 on the guard")
-	// os/signal delivers to every channel in one pass; once the guard has
-	// it, the handler would have had it too, were it still registered.
-	assert.Empty(t, got, "no graceful after unsubscribe")
 	assert.Equal(t, 1, strings.Count(buf.String(), "signal received"))
+}
+
+// TestSignalUnsubscribeStopsHandling runs in a synctest bubble: once
+// synctest.Wait returns, every goroutine of the test is blocked, so a
+// handler goroutine that outlived unsubscribe would be waiting on the
+// signal channel, and the non-blocking send below would reach it.
+func TestSignalUnsubscribeStopsHandling(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		b := newBus(t)
+		graceful, got := notify(4)
+		t.Cleanup(b.Subscribe(engine.ChannelGraceful, graceful, engine.DefaultPriority))
+		require.NoError(t, b.Start(testCtx(t)))
+		sigs := make(chan os.Signal) // unbuffered: a send needs a reader
+		unsubscribe := (&SignalHandler{Signals: sigs}).Subscribe(b)
+
+		sigs <- syscall.SIGUSR1
+		receive(t, got, "graceful before unsubscribe")
+
+		unsubscribe()
+		synctest.Wait()
+		select {
+		case sigs <- syscall.SIGUSR1:
+			t.Fatal("the handler still reads signals after unsubscribe")
+		default:
+		}
+		assert.Zero(t, b.Listeners("SIGUSR1"), "the SIGUSR1 action is still subscribed")
+		synctest.Wait()
+		assert.Empty(t, got, "no graceful after unsubscribe")
+	})
+}
+
+// TestSignalTerminateThenHangupExits: a SIGHUP that arrives while the exit
+// asked for by SIGTERM is under way must not turn it into a restart.
+func TestSignalTerminateThenHangupExits(t *testing.T) {
+	execs := make(chan string, 2)
+	b := newBus(t, engine.WithExec(func(argv0 string, _ []string, _ []string) error {
+		execs <- argv0
+		return nil
+	}))
+	stopping := make(chan struct{}, 1)
+	release := make(chan struct{})
+	t.Cleanup(b.Subscribe(engine.ChannelStop, engine.Func(func(context.Context) error {
+		stopping <- struct{}{}
+		<-release // hold the exit until the SIGHUP has been handled
+		return nil
+	}), engine.DefaultPriority))
+	hup, hupSeen := notify(1)
+	// After the SIGHUP action, which runs at DefaultPriority.
+	t.Cleanup(b.Subscribe("SIGHUP", hup, engine.DefaultPriority+1))
+	require.NoError(t, b.Start(testCtx(t)))
+	sigs, _ := signalSetup(t, b, &SignalHandler{})
+
+	sigs <- syscall.SIGTERM
+	receive(t, stopping, "the exit to begin")
+	sigs <- syscall.SIGHUP
+	receive(t, hupSeen, "the SIGHUP to be handled")
+	close(release)
+	require.NoError(t, b.Block(testCtx(t)))
+	assert.Empty(t, execs, "SIGHUP after SIGTERM re-executed the program")
+	assert.Equal(t, 0, b.ExitCode())
 }

@@ -23,7 +23,10 @@ import (
 // every run comes one Interval after the start, not at once.
 //
 // Fn receives a context that is cancelled when the task stops; stopping
-// waits for a call in progress to return. An error returned by Fn, or a
+// waits for a call in progress to return, but no longer than the stop
+// listener's context allows (the bus bounds a background exit, see
+// engine.WithStopTimeout): an Fn that ignores its context is then logged
+// and left to finish on its own, and the stop fails. An error returned by Fn, or a
 // panic, is logged and the task goes on with the next tick. A tick that
 // falls while Fn still runs is dropped rather than queued.
 //
@@ -70,7 +73,12 @@ func (t *BackgroundTask) Subscribe(b *engine.Bus) (unsubscribe func()) {
 		once.Do(func() {
 			unsubComp()
 			unsubGraceful()
-			if err := t.stop(context.Background(), log); err != nil {
+			ctx, cancel := context.Background(), context.CancelFunc(func() {})
+			if d := b.StopTimeout(); d > 0 {
+				ctx, cancel = context.WithTimeout(ctx, d)
+			}
+			defer cancel()
+			if err := t.stop(ctx, log); err != nil {
 				log.Error("background task: stop on unsubscribe failed", "err", err)
 			}
 		})
@@ -129,6 +137,9 @@ func (t *BackgroundTask) stop(ctx context.Context, log *slog.Logger) error {
 		log.Info("background task stopped")
 		return nil
 	case <-ctx.Done():
+		// Fn ignores its context. The goroutine still belongs to the bus
+		// (Block waits for it), but the stop does not wait any longer.
+		log.Error("background task did not stop in time: giving up waiting", "err", ctx.Err())
 		return fmt.Errorf("plugins: background task %q did not stop: %w", t.Name, ctx.Err())
 	}
 }

@@ -246,3 +246,43 @@ func TestTaskPanicError(t *testing.T) {
 	assert.ErrorIs(t, err, context.DeadlineExceeded)
 	assert.NotEmpty(t, pe.Stack)
 }
+
+// TestTaskIgnoringContextDoesNotHangExit runs on synctest's fake clock: a
+// task whose function ignores its context holds a background exit up for
+// the bus's stop timeout only, and the give-up is logged.
+func TestTaskIgnoringContextDoesNotHangExit(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		const bound = 3 * time.Second
+		log, buf := newLogger()
+		b := newBus(t, engine.WithStopTimeout(bound))
+		ctx := testCtx(t)
+		entered := make(chan struct{}, 1)
+		release := make(chan struct{})
+		task := &BackgroundTask{Name: "stuck", Interval: time.Second, Logger: log, Fn: func(context.Context) error {
+			select {
+			case entered <- struct{}{}:
+			default:
+			}
+			<-release // ignores its context
+			return nil
+		}}
+		t.Cleanup(task.Subscribe(b))
+		exited := make(chan struct{})
+		t.Cleanup(b.Subscribe(engine.ChannelExit, engine.Func(func(context.Context) error {
+			close(exited)
+			return nil
+		}), engine.DefaultPriority))
+		require.NoError(t, b.Start(ctx))
+		<-entered
+
+		begin := time.Now()
+		b.RequestExit(0) // what SIGTERM does
+		<-exited         // without the bound: a deadlock, which fails the bubble
+		assert.Equal(t, bound, time.Since(begin), "the exit waited for the stop timeout")
+		assert.Contains(t, buf.String(), "did not stop in time")
+		assert.Equal(t, 1, b.ExitCode(), "the task's failed stop is a failure")
+
+		close(release)
+		require.NoError(t, b.Block(ctx), "Block still waits for the task's goroutine")
+	})
+}
