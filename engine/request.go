@@ -75,8 +75,6 @@ type Request struct {
 
 	app     http.Request // the request handed to the application
 	appURL  url.URL      // app.URL points here
-	appTmpl http.Request // a blank request whose context is rctx
-	bound   bool         // appTmpl is set
 
 	rw       responseWriter
 	tree     *Tree

@@ -14,12 +14,10 @@ import (
 // Path values set by a ServeMux in front of the engine are not carried
 // over (the engine is the router from here on).
 func (r *Request) prepare() {
-	if !r.bound {
-		r.appTmpl = *new(http.Request).WithContext(&r.rctx)
-		r.bound = true
-	}
 	r.rctx = requestCtx{Context: r.parentContext(), req: r}
-	r.app = r.appTmpl
+	// http.Request's context can only be set through WithContext; the
+	// copy it makes stays on the stack, and its value becomes r.app.
+	r.app = *new(http.Request).WithContext(&r.rctx)
 	a := &r.app
 	if src := r.Source; src != nil {
 		// What the engine request also has comes from it, so that a front
