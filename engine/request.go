@@ -73,8 +73,8 @@ type Request struct {
 	ctx  context.Context
 	rctx requestCtx // the context the application sees: ctx + this request
 
-	app     http.Request // the request handed to the application
-	appURL  url.URL      // app.URL points here
+	app    http.Request // the request handed to the application
+	appURL url.URL      // app.URL points here
 
 	rw       responseWriter
 	tree     *Tree
