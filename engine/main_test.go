@@ -5,7 +5,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/seed-49a6713b/cherrygo/engine"
+	"github.com/seed-49a6713b/cherrygo/engine/enginetest"
 	"github.com/seed-49a6713b/cherrygo/internal/leakcheck"
 )
 
@@ -24,29 +24,8 @@ func busCtx(t testing.TB) context.Context {
 	return ctx
 }
 
-// newBus returns a bus that is exited, and whose goroutines are waited
-// for, when the test ends.
-func newBus(t testing.TB, opts ...engine.Option) *engine.Bus {
-	t.Helper()
-	b := engine.New(opts...)
-	t.Cleanup(func() {
-		ctx, cancel := context.WithTimeout(context.Background(), busWaitTimeout)
-		defer cancel()
-		_ = b.Exit(ctx) // the test may have exited it already, or checked the error
-		if err := b.Block(ctx); err != nil {
-			t.Errorf("Block in cleanup: %v", err)
-		}
-	})
-	return b
-}
-
-// waitState waits for the bus to reach one of states and fails the test
-// when it does not within busWaitTimeout.
-func waitState(t testing.TB, b *engine.Bus, states ...engine.State) {
-	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), busWaitTimeout)
-	defer cancel()
-	if got, err := b.Wait(ctx, states...); err != nil {
-		t.Fatalf("waiting for %v: still %v: %v", states, got, err)
-	}
-}
+// newBus and waitState are enginetest's, under the names the tests use.
+var (
+	newBus    = enginetest.NewBus
+	waitState = enginetest.WaitState
+)

@@ -24,4 +24,9 @@
 // NewRequest returns the engine.Request the client would send, for a test
 // that wants to set more fields (the remote address, the protocol, the
 // context) before Do.
+//
+// # Buses in tests
+//
+// NewBus returns a bus that is exited, and whose goroutines are waited for,
+// when the test ends; WaitState waits, bounded, for a bus state.
 package enginetest

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/seed-49a6713b/cherrygo/engine"
+	"github.com/seed-49a6713b/cherrygo/engine/enginetest"
 	"github.com/seed-49a6713b/cherrygo/internal/leakcheck"
 )
 
@@ -27,31 +28,11 @@ func testCtx(t testing.TB) context.Context {
 	return ctx
 }
 
-// newBus returns a bus that is exited, and whose goroutines are waited
-// for, when the test ends.
-func newBus(t testing.TB, opts ...engine.Option) *engine.Bus {
-	t.Helper()
-	b := engine.New(opts...)
-	t.Cleanup(func() {
-		ctx, cancel := context.WithTimeout(context.Background(), waitTimeout)
-		defer cancel()
-		_ = b.Exit(ctx) // the test may have exited it already
-		if err := b.Block(ctx); err != nil {
-			t.Errorf("Block in cleanup: %v", err)
-		}
-	})
-	return b
-}
-
-// waitState fails the test unless b reaches one of states in time.
-func waitState(t testing.TB, b *engine.Bus, states ...engine.State) {
-	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), waitTimeout)
-	defer cancel()
-	if got, err := b.Wait(ctx, states...); err != nil {
-		t.Fatalf("waiting for %v: still %v: %v", states, got, err)
-	}
-}
+// newBus and waitState are enginetest's, under the names the tests use.
+var (
+	newBus    = enginetest.NewBus
+	waitState = enginetest.WaitState
+)
 
 // receive returns the next value from ch, failing the test after
 // waitTimeout.
