@@ -40,6 +40,10 @@ func Router(router http.Handler) http.Handler {
 // Handler returns the gateway for tree, to be mounted inside an existing chi
 // router: r.Mount("/app", chiapp.Handler(tree, cfg)). The path chi matched
 // becomes the script name of every engine request (see MountPoint).
+//
+// cfg.ProtocolVersion "HTTP/1.0" does not reach the wire here: the
+// downgrade changes the server's own request, and chi hands the gateway a
+// copy. Put gateway.Protocol in front of the chi router instead.
 func Handler(tree *engine.Tree, cfg gateway.Config) http.Handler {
 	cfg.MountPoint = MountPoint
 	return gateway.New(tree, cfg)

@@ -25,8 +25,8 @@
 // chi router, things run in this order:
 //
 //  1. the outer router's middleware (r.Use), outermost first;
-//  2. the gateway's policies (statistics, access log, thread pool, body
-//     limit, protocol), as gateway.Config switches them on;
+//  2. the gateway's policies (protocol, statistics, access log, thread
+//     pool, body limit), as gateway.Config switches them on;
 //  3. the bus's before_request, then the engine's on_start_resource,
 //     before_request_body and before_handler hooks, tree-wide before the
 //     app's own;
