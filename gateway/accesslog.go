@@ -108,8 +108,8 @@ func (a *AccessLogger) write(r *http.Request, rw *responseWriter, start time.Tim
 		b = append(b, '-')
 	}
 	b = append(b, ' ')
-	if rw.bytes > 0 {
-		b = strconv.AppendInt(b, rw.bytes, 10)
+	if n := rw.sentBytes(method); n > 0 {
+		b = strconv.AppendInt(b, n, 10)
 	} else {
 		b = append(b, '-')
 	}
@@ -163,7 +163,7 @@ func logRequest(ctx context.Context, l *slog.Logger, r *http.Request, rw *respon
 		slog.String("uri", uri),
 		slog.String("proto", proto),
 		slog.Int("status", rw.finalStatus()),
-		slog.Int64("bytes", rw.bytes),
+		slog.Int64("bytes", rw.sentBytes(method)),
 		slog.Duration("duration", d),
 		slog.String("referer", r.Header.Get("Referer")),
 		slog.String("user_agent", r.Header.Get("User-Agent")),

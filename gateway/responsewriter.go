@@ -49,6 +49,17 @@ func (rw *responseWriter) finalStatus() int {
 	}
 }
 
+// sentBytes is the body bytes the client received: what the handler wrote,
+// except for a HEAD request or a status that has no body (1xx, 204, 304),
+// where net/http discards the writes.
+func (rw *responseWriter) sentBytes(method string) int64 {
+	switch status := rw.finalStatus(); {
+	case method == http.MethodHead, status < 200, status == http.StatusNoContent, status == http.StatusNotModified:
+		return 0
+	}
+	return rw.bytes
+}
+
 // WriteHeader records the first final status and forwards every call, so
 // net/http still reports superfluous calls. Informational statuses other
 // than 101 may precede the final one and are not recorded.

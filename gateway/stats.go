@@ -140,7 +140,7 @@ func (h *statHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	defer func() {
 		e.inFlight.Add(-1)
 		e.requests.Add(1)
-		e.bytesWritten.Add(uint64(rw.bytes))
+		e.bytesWritten.Add(uint64(rw.sentBytes(r.Method)))
 		if !finished {
 			e.aborted.Add(1)
 		}
