@@ -237,7 +237,21 @@ func waitRefusing(t *testing.T, network, target string) {
 	t.Fatalf("still accepting %v after Stop began", waitTimeout)
 }
 
-func testInFlight(t *testing.T, h *Harness) {
+// slowRequest is a started server with one request blocked in its
+// handler.
+type slowRequest struct {
+	b       *blocking      // release it to let the request finish
+	srv     adapter.Server //
+	r       *running       // the server's Start
+	got     <-chan fetched // the request's outcome
+	network string         // where the server listens
+	target  string         //
+}
+
+// startSlowRequest starts a server whose handler blocks, and returns once
+// a request is inside it.
+func startSlowRequest(t *testing.T, h *Harness) slowRequest {
+	t.Helper()
 	b := newBlocking(t)
 	srv := h.New(t, b)
 	r := start(t, srv)
@@ -245,6 +259,12 @@ func testInFlight(t *testing.T, h *Harness) {
 	c, base := h.client(t, srv, network, targets[0])
 	got := fetch(c, base+"/slow")
 	waitEntered(t, b)
+	return slowRequest{b: b, srv: srv, r: r, got: got, network: network, target: targets[0]}
+}
+
+func testInFlight(t *testing.T, h *Harness) {
+	sr := startSlowRequest(t, h)
+	b, srv, r, got := sr.b, sr.srv, sr.r, sr.got
 
 	stopped := make(chan error, 1)
 	go func() {
@@ -252,7 +272,7 @@ func testInFlight(t *testing.T, h *Harness) {
 		defer cancel()
 		stopped <- srv.Stop(ctx)
 	}()
-	waitRefusing(t, network, targets[0])
+	waitRefusing(t, sr.network, sr.target)
 	select {
 	case err := <-stopped:
 		t.Fatalf("Stop returned (%v) while a request was in flight", err)
@@ -322,13 +342,8 @@ func expectClosed(t *testing.T, c net.Conn) {
 }
 
 func testCutOff(t *testing.T, h *Harness) {
-	b := newBlocking(t)
-	srv := h.New(t, b)
-	r := start(t, srv)
-	network, targets := h.targets(t, srv)
-	c, base := h.client(t, srv, network, targets[0])
-	got := fetch(c, base+"/slow")
-	waitEntered(t, b)
+	sr := startSlowRequest(t, h)
+	srv, r, got := sr.srv, sr.r, sr.got
 
 	ctx, cancel := context.WithTimeout(context.Background(), cutOffAfter)
 	defer cancel()

@@ -76,24 +76,20 @@ func TestAutoreloadOncePerChange(t *testing.T) {
 		writeFile(t, conf, "a=2\n")
 		require.NoError(t, b.Start(testCtx(t)))
 
-		time.Sleep(10 * time.Second)
-		synctest.Wait()
+		advance(10 * time.Second)
 		assert.Empty(t, changes, "nothing changed since the start")
 
 		writeFile(t, conf, "a=300\n")
-		time.Sleep(1500 * time.Millisecond)
-		synctest.Wait()
+		advance(1500 * time.Millisecond)
 		require.Len(t, changes, 1)
 		assert.Equal(t, []string{conf}, <-changes)
 
-		time.Sleep(10 * time.Second)
-		synctest.Wait()
+		advance(10 * time.Second)
 		assert.Empty(t, changes, "the changed state is the new reference")
 
 		require.NoError(t, b.Stop(testCtx(t)))
 		writeFile(t, conf, "a=4000\n")
-		time.Sleep(10 * time.Second)
-		synctest.Wait()
+		advance(10 * time.Second)
 		assert.Empty(t, changes, "no polling while stopped")
 	})
 }

@@ -6,6 +6,7 @@ import (
 	"log/slog"
 	"sync"
 	"testing"
+	"testing/synctest"
 	"time"
 
 	"github.com/seed-49a6713b/cherrygo/engine"
@@ -82,4 +83,13 @@ func (l *logBuffer) String() string {
 func newLogger() (*slog.Logger, *logBuffer) {
 	lb := &logBuffer{}
 	return slog.New(slog.NewTextHandler(lb, nil)), lb
+}
+
+// advance moves the fake clock of the synctest bubble the caller runs in
+// forward by d and waits until every goroutine of the bubble is blocked
+// again: the timers due by then have fired and their work is done. Inside
+// a bubble time.Sleep takes no real time; it is the bubble's clock.
+func advance(d time.Duration) {
+	time.Sleep(d)
+	synctest.Wait()
 }

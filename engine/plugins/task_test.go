@@ -48,31 +48,25 @@ func TestTaskSchedule(t *testing.T) {
 		t.Cleanup(task.Subscribe(b))
 		ctx := testCtx(t)
 
-		time.Sleep(5 * time.Second)
-		synctest.Wait()
+		advance(5 * time.Second)
 		assert.Zero(t, calls.Load(), "no call before the bus starts")
 
 		require.NoError(t, b.Start(ctx))
-		time.Sleep(3500 * time.Millisecond)
-		synctest.Wait()
+		advance(3500 * time.Millisecond)
 		assert.EqualValues(t, 3, calls.Load(), "one call per interval, the first after one interval")
 
 		require.NoError(t, b.Graceful(ctx))
-		time.Sleep(900 * time.Millisecond)
-		synctest.Wait()
+		advance(900 * time.Millisecond)
 		assert.EqualValues(t, 3, calls.Load(), "the new run's first call comes one interval after graceful")
-		time.Sleep(200 * time.Millisecond)
-		synctest.Wait()
+		advance(200 * time.Millisecond)
 		assert.EqualValues(t, 4, calls.Load())
 
 		require.NoError(t, b.Stop(ctx))
-		time.Sleep(10 * time.Second)
-		synctest.Wait()
+		advance(10 * time.Second)
 		assert.EqualValues(t, 4, calls.Load(), "no call after stop")
 
 		require.NoError(t, b.Start(ctx))
-		time.Sleep(1500 * time.Millisecond)
-		synctest.Wait()
+		advance(1500 * time.Millisecond)
 		assert.EqualValues(t, 5, calls.Load(), "runs again after a new start")
 	})
 }
@@ -93,8 +87,7 @@ func TestTaskFailureLoggedAndContinues(t *testing.T) {
 		}}
 		t.Cleanup(task.Subscribe(b))
 		require.NoError(t, b.Start(testCtx(t)))
-		time.Sleep(4500 * time.Millisecond) // fake clock
-		synctest.Wait()
+		advance(4500 * time.Millisecond)
 		assert.EqualValues(t, 4, calls.Load(), "the task goes on after an error and a panic")
 		out := buf.String()
 		assert.Equal(t, 2, strings.Count(out, "background task failed"), out)
