@@ -171,10 +171,24 @@
 // Run answers 400 to an HTTP/1.1 request without a Host, for front ends
 // other than net/http (which checks it itself). When the tree has a Bus,
 // before_request and after_request are published with the *Request; with
-// no listener they cost nothing. The app's *http.Request, its URL and its
-// context live inside the Request, so Run allocates nothing of its own, and
-// a handler may keep them after it returns. A Request may be reused through
-// Reset (and then costs no allocation at all) only by a caller that knows
-// nothing retains it; the gateway allocates one Request per request and
-// never reuses it.
+// no listener they cost nothing.
+//
+// # Reusing requests
+//
+// A front end may serve many requests with one Request: once Run has
+// returned, Release says whether the Request may serve again (and resets
+// it), and the gateway keeps the released ones in a pool, so that a
+// request costs it no allocation. A handler may keep what belongs to its
+// own request: its context (r.Context() and anything derived from it,
+// still carrying its values and ScriptName), its URL, and copies of its
+// *http.Request (r.WithContext, r.Clone); these are new for each request,
+// taken from batches that a reused Request allocates sixteen (or eight) at
+// a time. A kept context reaches no engine request after Run: FromContext
+// returns nil, unless somebody asked for the Request while it ran;
+// Release never reuses a Request that was handed out (FromContext,
+// RequestFrom, a bus listener) or whose connection was hijacked. What a
+// handler must not keep is the *http.Request it was given, which is
+// reused like its http.ResponseWriter; http.TimeoutHandler, chi and every
+// middleware that calls r.WithContext pass a copy on, so the handlers
+// behind them may keep theirs.
 package engine

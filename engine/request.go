@@ -6,6 +6,7 @@ import (
 	"net"
 	"net/http"
 	"net/url"
+	"sync/atomic"
 	"time"
 )
 
@@ -14,11 +15,24 @@ import (
 // gateway does so for every net/http call, an in-process client (package
 // enginetest) or a test can do so from plain values.
 //
-// A Request is not safe for concurrent use. The *http.Request that Run
-// hands to the application, its URL and its context live inside the
-// Request, so a handler may keep them after it returns (background work,
-// context.WithoutCancel) for as long as the front end does not Reset and
-// reuse the Request; the gateway and package enginetest never do.
+// A Request is not safe for concurrent use. A front end may serve many
+// requests with one Request, as the gateway does with a pool: once Run has
+// returned, Release tells it whether the Request may be reused, and resets
+// it if so. What a handler can keep after it returns is then:
+//
+//   - the context of its request (r.Context()), and any context derived from
+//     it: each request gets its own, so a kept context always carries the
+//     values of its own request. FromContext on it returns this Request
+//     when somebody asked for it while Run was running (such a Request is
+//     never reused); otherwise nil;
+//   - r.URL, which belongs to its own request;
+//   - a copy of the *http.Request (r.WithContext, r.Clone), and everything
+//     the copy points to.
+//
+// The *http.Request itself is part of the Request and is reused with it,
+// like the http.ResponseWriter: code that goes on using it after the
+// handler returns (a goroutine) must take a copy first, the way
+// http.TimeoutHandler does.
 type Request struct {
 	// Method is the request method ("GET", "POST", …).
 	Method string
@@ -70,11 +84,11 @@ type Request struct {
 	// http.ErrAbortHandler only when Source is set).
 	Source *http.Request
 
-	ctx  context.Context
-	rctx requestCtx // the context the application sees: ctx + this request
-
-	app    http.Request // the request handed to the application
-	appURL url.URL      // app.URL points here
+	ctx   context.Context
+	lease lease            // which contexts still reach this Request
+	ctxs  slab[requestCtx] // the application's contexts, one per request
+	urls  slab[url.URL]    // the application's URLs when not Source's
+	app   http.Request     // the request handed to the application
 
 	rw       responseWriter
 	tree     *Tree
@@ -147,29 +161,45 @@ func (r *Request) SetContext(ctx context.Context) { r.ctx = ctx }
 
 // Reset clears every field so that the Request can serve another request
 // without allocating again. What it keeps is private and saves
-// allocations.
+// allocations. The contexts Run handed out for the request so far stop
+// reaching r: FromContext returns nil for them from now on.
 //
-// Reset is only for callers that know nothing retains the request: the
-// application's *http.Request, its URL and its context are the Request's
-// own fields, so a handler (or a goroutine it started, or a context it
-// derived) still holding them would see the next request's values, or nil
-// ones. A front end serving arbitrary handlers, such as the gateway,
-// allocates a new Request for each request instead of pooling them.
+// Reset reuses r whatever still holds it; a front end that serves
+// arbitrary handlers calls Release instead, which does not reuse a Request
+// somebody asked for.
 func (r *Request) Reset() {
-	// Field by field: the private request copies are overwritten by Run
-	// anyway, and clearing them would cost more than the rest together.
+	r.lease.renew()
+	r.reset()
+}
+
+// Release ends r's service once Run has returned, for a front end that
+// reuses Requests. It reports whether r may serve another request, and
+// has then Reset it. It refuses (false, and leaves r alone) when a handle
+// on r may still be held: somebody asked for r through RequestFrom or
+// FromContext, a bus listener received it, or the handler hijacked the
+// connection (a WebSocket handler often goes on with its request).
+func (r *Request) Release() bool {
+	if r.rw.hijacked || !r.lease.retire() {
+		return false
+	}
+	r.reset()
+	return true
+}
+
+func (r *Request) reset() {
 	r.Method, r.ScriptName, r.PathInfo, r.QueryString = "", "", "", ""
 	r.Protocol, r.ServerProtocol, r.Scheme, r.Host = "", "", "", ""
 	r.Header, r.Body, r.ContentLength = nil, nil, 0
 	r.RemoteAddr, r.LocalAddr, r.RemoteHost = "", nil, ""
 	r.ID, r.Start, r.Source = 0, time.Time{}, nil
-	r.ctx, r.rctx = nil, requestCtx{}
-	// Drop what the app request still points to, so the pool keeps no
-	// request's data alive.
+	r.ctx = nil
+	// Drop what the app request points to, so that a pool keeps no
+	// request's data alive (field by field: cheaper than clearing it all,
+	// and prepare overwrites the rest).
 	a := &r.app
-	a.Header, a.Body, a.GetBody, a.Trailer, a.TLS, a.Response = nil, nil, nil, nil, nil, nil
-	a.Form, a.PostForm, a.MultipartForm = nil, nil, nil
-	r.appURL = url.URL{}
+	a.URL, a.Header, a.Body, a.GetBody, a.TransferEncoding = nil, nil, nil, nil, nil
+	a.Form, a.PostForm, a.MultipartForm, a.Trailer = nil, nil, nil, nil
+	a.TLS, a.Cancel, a.Response = nil, nil, nil
 	r.rw = responseWriter{}
 	r.tree, r.hooks, r.failure, r.answered, r.abort = nil, nil, nil, false, false
 }
@@ -200,39 +230,105 @@ func (r *Request) ResponseProtocol() string {
 func (r *Request) Path() string { return r.ScriptName + r.PathInfo }
 
 // RequestFrom returns the engine request behind an application's
-// *http.Request, or nil when r did not come through Run.
+// *http.Request, or nil when r did not come through Run (or its Request
+// was released; see Request).
 func RequestFrom(r *http.Request) *Request { return FromContext(r.Context()) }
 
 // FromContext returns the engine request whose context ctx is or derives
-// from, or nil.
+// from, or nil. A Request returned once is never reused by Release.
 func FromContext(ctx context.Context) *Request {
 	req, _ := ctx.Value(requestKey{}).(*Request)
 	return req
 }
 
 // ScriptName returns the mount point of the app serving r ("" for the root
-// app, or when r did not come through Run).
+// app, or when r did not come through Run). It stays right after the
+// request has ended, and asking does not keep the Request from reuse.
 func ScriptName(r *http.Request) string {
-	if req := RequestFrom(r); req != nil {
-		return req.ScriptName
-	}
-	return ""
+	s, _ := r.Context().Value(scriptNameKey{}).(string)
+	return s
 }
 
-// requestKey is the context key of the engine request.
-type requestKey struct{}
+// requestKey is the context key of the engine request; scriptNameKey the
+// key of its script name.
+type (
+	requestKey    struct{}
+	scriptNameKey struct{}
+)
 
 // requestCtx is the application's context: the request's own context plus
-// the engine request as a value. It lives inside Request, so that handing
-// the request to the application allocates no context.WithValue.
+// the engine request and its script name as values. Each request gets its
+// own (it is the only allocation of a reused Request), so that a context
+// kept after the request still carries its own request's values.
 type requestCtx struct {
 	context.Context
-	req *Request
+	req    *Request
+	gen    uint64 // the generation of req this context belongs to
+	script string
 }
 
 func (c *requestCtx) Value(key any) any {
-	if _, ok := key.(requestKey); ok {
-		return c.req
+	switch key.(type) {
+	case requestKey:
+		if c.req.lease.claim(c.gen) {
+			return c.req
+		}
+		return nil
+	case scriptNameKey:
+		return c.script
 	}
 	return c.Context.Value(key)
+}
+
+// lease tells which contexts may still reach a Request, and whether one
+// did: a generation, bumped each time the Request is retired, and a
+// "claimed" bit, set when a context of the current generation handed the
+// Request out. Both live in one word, so that claiming and retiring
+// cannot interleave: either the claim comes first and the Request is
+// never reused, or the retirement does and the claim finds nothing.
+//
+// It is a plain word used through sync/atomic, not an atomic.Uint64, so
+// that a Request can still be copied (a snapshot of its fields).
+type lease struct{ word uint64 }
+
+const claimedBit = 1
+
+func (l *lease) gen() uint64 { return atomic.LoadUint64(&l.word) >> 1 }
+
+// claim reports whether the Request is still in generation gen, marking it
+// claimed if so.
+func (l *lease) claim(gen uint64) bool {
+	for {
+		w := atomic.LoadUint64(&l.word)
+		if w>>1 != gen {
+			return false
+		}
+		if w&claimedBit != 0 || atomic.CompareAndSwapUint64(&l.word, w, w|claimedBit) {
+			return true
+		}
+	}
+}
+
+// retire moves the Request to the next generation, unless it was claimed
+// (then it reports false and stays as it is, for whoever claimed it).
+func (l *lease) retire() bool {
+	for {
+		w := atomic.LoadUint64(&l.word)
+		if w&claimedBit != 0 {
+			return false
+		}
+		if atomic.CompareAndSwapUint64(&l.word, w, w+2) {
+			return true
+		}
+	}
+}
+
+// renew moves the Request to the next generation, claimed or not.
+func (l *lease) renew() {
+	for {
+		w := atomic.LoadUint64(&l.word)
+		if atomic.CompareAndSwapUint64(&l.word, w, (w&^claimedBit)+2) {
+			return
+		}
+	}
 }

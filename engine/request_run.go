@@ -215,6 +215,8 @@ func (r *Request) logFailure(p HookPoint, err error) {
 }
 
 func (r *Request) publish(channel string) {
+	// A listener may keep the request: it must never be reused.
+	r.lease.claim(r.lease.gen())
 	if _, err := r.tree.Bus.Publish(r.Context(), channel, r); err != nil {
 		r.tree.logger().Error("request listener failed", "channel", channel, "request", r.ID, "err", err)
 	}

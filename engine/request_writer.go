@@ -25,6 +25,7 @@ type responseWriter struct {
 	finalized   bool // BeforeFinalize ran (or must not run)
 	replaced    bool // an error response took the handler's place
 	dropBody    bool // no body may be sent (HEAD, 204, 304) and nobody else drops it
+	hijacked    bool // the handler took the connection
 }
 
 func (rw *responseWriter) reset(w http.ResponseWriter, r *Request) {
@@ -139,7 +140,7 @@ func (rw *responseWriter) Hijack() (net.Conn, *bufio.ReadWriter, error) {
 		c, brw, err = http.NewResponseController(rw.w).Hijack()
 	}
 	if err == nil {
-		rw.wroteHeader, rw.finalized = true, true
+		rw.wroteHeader, rw.finalized, rw.hijacked = true, true, true
 	}
 	return c, brw, err
 }

@@ -13,11 +13,13 @@
 // header map, body and context are the *http.Request's own, never copied,
 // and the local address is read from the context only when asked for. With
 // Config.ReverseDNS the client's host name is looked up with a bounded wait
-// and cached. Each request gets its own engine.Request, the one
-// allocation the gateway adds to a request, never reused, so a handler may
-// keep its request or its context after it returns; responses stream (Flush, Hijack, trailers,
-// http.ResponseController), and a client that leaves cancels the handler's
-// context.
+// and cached. The engine requests come from a pool (engine.Request.Release
+// says when one may go back), so the gateway adds no allocation to a
+// request; a handler may keep its context, its URL and copies of its
+// request after it returns, but not the *http.Request it was given (see
+// "Reusing requests" in package engine). Responses stream (Flush, Hijack,
+// trailers, http.ResponseController), and a client that leaves cancels the
+// handler's context.
 //
 // Config switches the policies below on; New composes them in the order
 // given under "Order of the policies", and a policy that is off costs

@@ -3,6 +3,7 @@ package gateway
 import (
 	"net/http"
 	"strings"
+	"sync"
 
 	"github.com/seed-49a6713b/cherrygo/engine"
 )
@@ -11,11 +12,17 @@ import (
 // backend, that turns each call into an engine.Request (see Convert) and
 // runs it on tree, behind the policies cfg switches on.
 //
-// Each call gets a fresh engine.Request, sharing the *http.Request's
-// header map, body and context: that one allocation is all a request costs
-// the gateway. It is never reused, so a handler may keep its request, its
-// URL or its context (background work, context.WithoutCancel) after it
-// returns. Error pages, tracebacks and the bus's per-request channels are the
+// The engine requests come from a pool and share the *http.Request's
+// header map, body and context, so a request costs the gateway one small
+// allocation: the context the app sees, which is its own and may be kept
+// (background work, context.WithoutCancel). An app below the root also gets
+// its own URL. What a handler may keep once it returns, and what it must
+// copy, is told at engine.Request; in short, a kept r.Context() and r.URL
+// stay right, a kept *http.Request must be a copy (r.WithContext, r.Clone),
+// and an engine request somebody asked for (engine.RequestFrom) is never
+// reused.
+//
+// Error pages, tracebacks and the bus's per-request channels are the
 // tree's business (engine.Tree's fields), since every server of a tree
 // answers the same way.
 func New(tree *engine.Tree, cfg Config) http.Handler {
@@ -34,10 +41,11 @@ type gateway struct {
 	mount func(*http.Request) string
 }
 
+// requests holds released engine requests for reuse.
+var requests = sync.Pool{New: func() any { return new(engine.Request) }}
+
 func (g *gateway) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	// Not pooled: the app's *http.Request, its URL and its context live
-	// inside the engine request, and a handler may keep them.
-	req := new(engine.Request)
+	req := requests.Get().(*engine.Request)
 	Convert(req, r, g.proto)
 	if g.mount != nil {
 		if prefix := g.mount(r); prefix != "" && strings.HasPrefix(req.PathInfo, prefix) {
@@ -47,7 +55,12 @@ func (g *gateway) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if g.dns != nil {
 		req.RemoteHost = g.dns.Lookup(r.Context(), req.Remote().Addr())
 	}
+	// Run panics to cut the connection of an aborted response: the
+	// request is then left to the garbage collector.
 	req.Run(g.tree, w)
+	if req.Release() {
+		requests.Put(req)
+	}
 }
 
 // policies wraps h in the policies cfg switches on, outermost first
