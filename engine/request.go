@@ -73,7 +73,8 @@ type Request struct {
 	// lookup succeeded in time; empty otherwise.
 	RemoteHost string
 	// ID identifies the request in logs; Run numbers requests that come
-	// without one.
+	// without one, uniquely within the tree (requests served at the same
+	// time are not numbered in the order they arrived).
 	ID uint64
 	// Start is when the request arrived; Run sets it when it is zero.
 	Start time.Time
@@ -88,6 +89,7 @@ type Request struct {
 	lease lease            // which contexts still reach this Request
 	ctxs  slab[requestCtx] // the application's contexts, one per request
 	urls  slab[url.URL]    // the application's URLs when not Source's
+	ids   idBlock          // request IDs reserved for the next requests
 	app   http.Request     // the request handed to the application
 
 	rw       responseWriter

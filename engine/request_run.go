@@ -42,7 +42,7 @@ func (r *Request) Run(t *Tree, w http.ResponseWriter) {
 		r.Start = time.Now()
 	}
 	if r.ID == 0 {
-		r.ID = t.ids.Add(1)
+		r.ID = r.ids.take(t)
 	}
 	r.tree = t
 	r.rw.reset(w, r)
@@ -238,4 +238,27 @@ func (r *Request) parentContext() context.Context {
 		return r.Source.Context()
 	}
 	return context.Background()
+}
+
+// idBlock is a run of request IDs a Request has reserved from a tree's
+// counter, so that a Request serving many requests touches the counter,
+// which every core shares, once per many of them. The runs double in size
+// up to 64: a Request used once takes a single ID. IDs are unique within
+// the tree, but requests served at the same time by different Requests
+// are not numbered in the order they arrived.
+type idBlock struct {
+	tree       *Tree
+	next, last uint64 // next+1 is the next ID to hand out, last the last reserved
+	size       uint64
+}
+
+func (b *idBlock) take(t *Tree) uint64 {
+	if b.tree != t || b.next == b.last {
+		b.size = min(max(2*b.size, 1), 64)
+		b.last = t.ids.Add(b.size)
+		b.next = b.last - b.size
+		b.tree = t
+	}
+	b.next++
+	return b.next
 }
