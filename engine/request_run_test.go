@@ -77,6 +77,46 @@ func TestRequestIDsAreDistinct(t *testing.T) {
 	assert.Len(t, ids, 5)
 }
 
+// Reused Requests reserve IDs in runs: IDs stay distinct within a tree
+// whether Requests are fresh, reused, or moved from one tree to another,
+// and fresh ones, used once, take one ID each.
+func TestRequestIDsAreDistinctWhenReused(t *testing.T) {
+	trees := [2]*engine.Tree{engine.NewTree(), engine.NewTree()}
+	seen := [2]map[uint64]bool{{}, {}}
+	for i, tree := range trees {
+		tree.Mount("/", http.HandlerFunc(func(_ http.ResponseWriter, r *http.Request) {
+			id := engine.FromContext(r.Context()).ID
+			if seen[i][id] {
+				t.Errorf("tree %d: ID %d handed out twice", i, id)
+			}
+			seen[i][id] = true
+		}))
+	}
+	w := &noopWriter{h: make(http.Header)}
+	reused := [2]*engine.Request{new(engine.Request), new(engine.Request)}
+	serve := func(req *engine.Request, tree *engine.Tree) {
+		req.Reset()
+		req.Method, req.PathInfo, req.Host = http.MethodGet, "/", "localhost"
+		req.Run(tree, w)
+	}
+	for i := range 300 {
+		serve(reused[0], trees[i%2])
+		serve(reused[1], trees[0])
+		if i%7 == 0 {
+			serve(new(engine.Request), trees[1])
+		}
+	}
+	assert.Len(t, seen[0], 450)
+	assert.Len(t, seen[1], 150+43)
+	tree := engine.NewTree()
+	tree.Mount("/", http.NotFoundHandler())
+	for want := uint64(1); want <= 3; want++ {
+		r := engine.NewRequest(http.MethodGet, "/", nil)
+		r.Run(tree, w)
+		assert.Equal(t, want, r.ID, "Requests used once are numbered 1, 2, 3")
+	}
+}
+
 func TestRunRequiresHostOnHTTP11(t *testing.T) {
 	tree := engine.NewTree()
 	tree.Mount("/", echoApp("root"))
