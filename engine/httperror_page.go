@@ -35,11 +35,26 @@ func DefaultErrorPage(w http.ResponseWriter, _ *http.Request, e *HTTPError) {
 	io.WriteString(w, b.String()) //nolint:errcheck // the client may be gone
 }
 
-// clearForError removes the headers the failed handler may have set that
-// would lie about the error page.
-func clearForError(h http.Header) {
-	for _, k := range [...]string{"Content-Length", "Content-Type", "Content-Encoding", "Etag", "Last-Modified", "Trailer"} {
-		h.Del(k)
+// contentHeaders are the headers ClearContentHeaders deletes.
+var contentHeaders = [...]string{
+	"Content-Type", "Content-Length", "Content-Encoding", "Content-Language",
+	"Content-Location", "Content-Range", "Content-Disposition", "Content-Md5",
+	"Etag", "Last-Modified", "Expires", "Cache-Control", "Age",
+	"Accept-Ranges", "Vary", "Location", "Trailer",
+}
+
+// ClearContentHeaders deletes from h the headers a failed handler may have
+// set that describe the response it meant to send, and would be wrong on
+// the error page sent in its place: the Content-* headers, validators
+// (ETag, Last-Modified), caching (Cache-Control, Expires, Age, Vary),
+// Accept-Ranges, Location and Trailer. The rest stays: cookies, CORS and
+// security headers, Retry-After, an application's own X-* headers.
+//
+// Run calls it before the BeforeErrorResponse hooks, which may then set
+// headers for the error response; gateway.Recover calls it before its 500.
+func ClearContentHeaders(h http.Header) {
+	for _, k := range contentHeaders {
+		delete(h, k)
 	}
 }
 
@@ -50,7 +65,6 @@ func (r *Request) writeErrorPage(he *HTTPError) {
 	if page == nil {
 		page = DefaultErrorPage
 	}
-	clearForError(r.rw.Header())
 	if p := r.safePage(page, he); p != nil || !r.rw.wroteHeader {
 		if p != nil {
 			r.tree.logger().Error("error page failed", "request", r.ID, "status", he.Status, "panic", p)
@@ -59,7 +73,7 @@ func (r *Request) writeErrorPage(he *HTTPError) {
 			r.abort = true
 			return
 		}
-		clearForError(r.rw.Header())
+		ClearContentHeaders(r.rw.Header())
 		r.rw.Header().Set("Content-Type", "text/plain; charset=utf-8")
 		r.rw.WriteHeader(http.StatusInternalServerError)
 		io.WriteString(&r.rw, "500 Internal Server Error\n") //nolint:errcheck // the client may be gone
@@ -99,7 +113,6 @@ func (r *Request) writeRedirect(hr *HTTPRedirect) {
 		}
 		target += q
 	}
-	clearForError(r.rw.Header())
 	http.Redirect(&r.rw, &r.app, target, status)
 }
 

@@ -146,6 +146,51 @@ func TestCustomErrorPage(t *testing.T) {
 	assert.Equal(t, 404, seen.Status)
 }
 
+// The headers a failed handler set about the response it meant to send
+// do not reach the error page; its other headers do, and so do the ones a
+// BeforeErrorResponse hook sets for the error response.
+func TestErrorResponseHeaders(t *testing.T) {
+	tree := engine.NewTree()
+	app := tree.Mount("/", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		h := w.Header()
+		h.Set("Content-Type", "application/json")
+		h.Set("Content-Encoding", "gzip")
+		h.Set("ETag", `"v1"`)
+		h.Set("Last-Modified", "Mon, 02 Jan 2006 15:04:05 GMT")
+		h.Set("Cache-Control", "public, max-age=3600")
+		h.Set("Vary", "Accept")
+		h.Set("Set-Cookie", "session=1")
+		h.Set("X-Request-Id", "42")
+		if r.URL.Path == "/redirect" {
+			engine.Raise(&engine.HTTPRedirect{URL: "/elsewhere"})
+		}
+		engine.Raise(&engine.HTTPError{Status: http.StatusConflict})
+	}))
+	app.Hook(engine.BeforeErrorResponse, 0, func(w http.ResponseWriter, _ *http.Request) error {
+		w.Header().Set("Cache-Control", "no-store")
+		return nil
+	})
+	c := enginetest.New(tree)
+	for _, target := range []string{"/", "/redirect"} {
+		resp := c.Get(target)
+		h := resp.Header
+		if target == "/" {
+			assert.Equal(t, http.StatusConflict, resp.StatusCode)
+			assert.Equal(t, "text/plain; charset=utf-8", h.Get("Content-Type"))
+			assert.Contains(t, body(t, resp), "409 Conflict")
+		} else {
+			assert.Equal(t, http.StatusSeeOther, resp.StatusCode)
+			assert.Equal(t, "/elsewhere", h.Get("Location"))
+		}
+		for _, k := range []string{"Content-Encoding", "ETag", "Last-Modified", "Vary"} {
+			assert.Empty(t, h.Get(k), "%s %s", target, k)
+		}
+		assert.Equal(t, "no-store", h.Get("Cache-Control"), "%s: set by the hook", target)
+		assert.Equal(t, "session=1", h.Get("Set-Cookie"), target)
+		assert.Equal(t, "42", h.Get("X-Request-Id"), target)
+	}
+}
+
 func TestFailingErrorPageGivesPlain500(t *testing.T) {
 	tree := engine.NewTree()
 	tree.Logger = discardLogger()

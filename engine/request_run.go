@@ -171,6 +171,11 @@ func (r *Request) fail(err error) {
 		r.failure = he
 	}
 	r.rw.finalized = true // BeforeFinalize is for the handler's response only
+	if !sent {
+		// What the handler set about its own response does not apply to
+		// the error response; what the hooks set next does.
+		ClearContentHeaders(r.rw.Header())
+	}
 	if e := r.runHooks(BeforeErrorResponse); e != nil {
 		r.logFailure(BeforeErrorResponse, e)
 	}

@@ -5,6 +5,8 @@ import (
 	"log/slog"
 	"net/http"
 	"runtime/debug"
+
+	"github.com/seed-49a6713b/cherrygo/engine"
 )
 
 // Recover returns a middleware that turns a panicking handler into a 500
@@ -15,8 +17,10 @@ import (
 // (slog.Default() when nil), with the request's method and URL. What the
 // client gets depends on how far the response had gone:
 //
-//   - nothing written yet: the headers the handler had set are dropped and
-//     the client gets a plain-text 500;
+//   - nothing written yet: the headers the handler had set about its
+//     content are dropped (engine.ClearContentHeaders: the same ones an
+//     engine error page drops; cookies and the like stay) and the client
+//     gets a plain-text 500;
 //   - header (and maybe part of the body) already sent: a 500 can no
 //     longer be sent, so Recover aborts the connection by panicking with
 //     http.ErrAbortHandler, and the client sees a cut-off response rather
@@ -67,7 +71,7 @@ func (h *recoverer) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		case rw.wrote():
 			panic(http.ErrAbortHandler)
 		default:
-			clear(rw.Header())
+			engine.ClearContentHeaders(rw.Header())
 			http.Error(rw, "500 Internal Server Error", http.StatusInternalServerError)
 		}
 	}()

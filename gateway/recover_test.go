@@ -33,11 +33,17 @@ func attrs(r slog.Record) map[string]slog.Value {
 	return m
 }
 
-// panicky panics on /panic (after setting headers that must not leak into
-// the 500) and answers "ok" elsewhere.
+// panicky panics on /panic (after setting headers about its content, which
+// must not reach the 500, and others, which stay) and answers "ok"
+// elsewhere.
 var panicky = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 	if r.URL.Path == "/panic" {
-		w.Header().Set("X-Half-Done", "yes")
+		h := w.Header()
+		h.Set("Content-Type", "application/json")
+		h.Set("ETag", `"v1"`)
+		h.Set("Cache-Control", "public, max-age=3600")
+		h.Set("Set-Cookie", "session=1")
+		h.Set("X-Request-Id", "42")
 		panic("boom")
 	}
 	_, _ = io.WriteString(w, "ok")
@@ -50,7 +56,11 @@ func TestRecoverPanicBecomes500AndServerKeepsServing(t *testing.T) {
 	res := get(t, srv.Client(), srv.URL+"/panic")
 	assert.Equal(t, http.StatusInternalServerError, res.status)
 	assert.Equal(t, "500 Internal Server Error\n", res.body)
-	assert.Empty(t, res.header.Get("X-Half-Done"), "headers set before the panic are dropped")
+	assert.Equal(t, "text/plain; charset=utf-8", res.header.Get("Content-Type"))
+	assert.Empty(t, res.header.Get("ETag"), "validators of the lost response are dropped")
+	assert.Empty(t, res.header.Get("Cache-Control"), "so is its caching")
+	assert.Equal(t, "session=1", res.header.Get("Set-Cookie"), "cookies stay")
+	assert.Equal(t, "42", res.header.Get("X-Request-Id"), "the app's own headers stay")
 
 	rec := receive(t, logs, "the panic's log record")
 	assert.Equal(t, slog.LevelError, rec.Level)
