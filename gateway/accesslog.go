@@ -34,6 +34,13 @@ func AccessLog(w io.Writer) func(http.Handler) http.Handler {
 // client cannot forge a line. A hijacked connection whose handler never
 // set a status is logged with status "-".
 //
+// A response cut off (the handler, or the engine behind the gateway,
+// aborted it with http.ErrAbortHandler, or it panicked) looks in Combined
+// Log Format like a whole one with fewer bytes. Set Completion to end each
+// line with one more field that tells them apart, as nginx's
+// $request_completion does: OK for a response sent whole, "-" for one cut
+// off.
+//
 // The line is written after the handler returns, also when the handler
 // panics, with a single Write call. Writes are serialised by the
 // AccessLogger; two AccessLoggers sharing one Out need an Out that is
@@ -47,6 +54,8 @@ type AccessLogger struct {
 	Out io.Writer
 	// Now is the clock; nil means time.Now.
 	Now func() time.Time
+	// Completion ends each line with OK, or "-" for a response cut off.
+	Completion bool
 
 	mu      sync.Mutex // serialises Writes to Out
 	writers writerPool
@@ -64,10 +73,12 @@ func (a *AccessLogger) Middleware(next http.Handler) http.Handler {
 		// (Protocol lowers its protocol).
 		start := a.now()
 		method, uri, proto := r.Method, requestURI(r), r.Proto
+		finished := false // stays false when a panic goes through
 		defer func() {
-			a.write(r, rw, start, method, uri, proto)
+			a.write(r, rw, start, method, uri, proto, finished)
 		}()
 		next.ServeHTTP(rw, r)
+		finished = true
 	})
 }
 
@@ -79,7 +90,7 @@ func (a *AccessLogger) now() time.Time {
 }
 
 // write formats the line into a pooled buffer and writes it.
-func (a *AccessLogger) write(r *http.Request, rw *responseWriter, start time.Time, method, uri, proto string) {
+func (a *AccessLogger) write(r *http.Request, rw *responseWriter, start time.Time, method, uri, proto string, finished bool) {
 	if a.Out == nil {
 		return
 	}
@@ -117,7 +128,15 @@ func (a *AccessLogger) write(r *http.Request, rw *responseWriter, start time.Tim
 	b = appendDash(b, r.Header.Get("Referer"))
 	b = append(b, "\" \""...)
 	b = appendDash(b, r.Header.Get("User-Agent"))
-	b = append(b, "\"\n"...)
+	b = append(b, '"')
+	if a.Completion {
+		if finished {
+			b = append(b, " OK"...)
+		} else {
+			b = append(b, " -"...)
+		}
+	}
+	b = append(b, '\n')
 
 	a.mu.Lock()
 	_, _ = a.Out.Write(b)
@@ -129,8 +148,8 @@ func (a *AccessLogger) write(r *http.Request, rw *responseWriter, start time.Tim
 
 // AccessLogSlog returns a middleware that logs each request on l at level
 // Info, message "request", with the fields remote, user, method, uri,
-// proto, status, bytes, duration, referer and user_agent. A nil l means
-// slog.Default().
+// proto, status, bytes, duration, referer, user_agent and aborted (true
+// for a response cut off; see AccessLogger). A nil l means slog.Default().
 func AccessLogSlog(l *slog.Logger) func(http.Handler) http.Handler {
 	if l == nil {
 		l = slog.Default()
@@ -144,15 +163,17 @@ func AccessLogSlog(l *slog.Logger) func(http.Handler) http.Handler {
 			}
 			start := time.Now()
 			method, uri, proto := r.Method, requestURI(r), r.Proto
+			finished := false
 			defer func() {
-				logRequest(r.Context(), l, r, rw, time.Since(start), method, uri, proto)
+				logRequest(r.Context(), l, r, rw, time.Since(start), method, uri, proto, !finished)
 			}()
 			next.ServeHTTP(rw, r)
+			finished = true
 		})
 	}
 }
 
-func logRequest(ctx context.Context, l *slog.Logger, r *http.Request, rw *responseWriter, d time.Duration, method, uri, proto string) {
+func logRequest(ctx context.Context, l *slog.Logger, r *http.Request, rw *responseWriter, d time.Duration, method, uri, proto string, aborted bool) {
 	if !l.Enabled(ctx, slog.LevelInfo) {
 		return
 	}
@@ -167,6 +188,7 @@ func logRequest(ctx context.Context, l *slog.Logger, r *http.Request, rw *respon
 		slog.Duration("duration", d),
 		slog.String("referer", r.Header.Get("Referer")),
 		slog.String("user_agent", r.Header.Get("User-Agent")),
+		slog.Bool("aborted", aborted),
 	)
 }
 

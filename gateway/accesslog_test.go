@@ -117,6 +117,36 @@ func TestAccessLogSeesRecoveredPanic(t *testing.T) {
 	receive(t, logs, "the panic's log record")
 }
 
+// A response cut off mid-body is told apart from a whole one by the
+// Completion field ("-" against OK), and by the slog record's aborted.
+func TestAccessLogMarksCutOffResponses(t *testing.T) {
+	cut := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Length", "10")
+		_, _ = io.WriteString(w, "part")
+		if r.URL.Path == "/cut" {
+			w.(http.Flusher).Flush()
+			panic(http.ErrAbortHandler)
+		}
+		_, _ = io.WriteString(w, "-whole")
+	})
+	out := make(lines, 4)
+	clf := &gateway.AccessLogger{Out: out, Now: fixedClock(), Completion: true}
+	logs := make(records, 4)
+	srv := serve(t, clf.Middleware(gateway.AccessLogSlog(slog.New(logs))(cut)))
+
+	res := get(t, srv.Client(), srv.URL+"/whole")
+	assert.Equal(t, "part-whole", res.body)
+	assert.True(t, strings.HasSuffix(receive(t, out, "the whole response's line"), `"GET /whole HTTP/1.1" 200 10 "-" "Go-http-client/1.1" OK`+"\n"))
+	assert.False(t, attrs(receive(t, logs, "the whole response's record"))["aborted"].Bool())
+
+	req, err := http.NewRequestWithContext(t.Context(), http.MethodGet, srv.URL+"/cut", nil)
+	require.NoError(t, err)
+	res = fetch(srv.Client(), req)
+	assert.ErrorIs(t, res.err, io.ErrUnexpectedEOF, "the client sees the response cut off")
+	assert.True(t, strings.HasSuffix(receive(t, out, "the cut response's line"), `"GET /cut HTTP/1.1" 200 4 "-" "Go-http-client/1.1" -`+"\n"))
+	assert.True(t, attrs(receive(t, logs, "the cut response's record"))["aborted"].Bool())
+}
+
 func TestAccessLogSlog(t *testing.T) {
 	logs := make(records, 4)
 	srv := serve(t, gateway.AccessLogSlog(slog.New(logs))(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {

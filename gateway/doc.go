@@ -51,7 +51,9 @@
 //   - Recover turns a handler's panic into a logged 500, or into an
 //     aborted connection when the response had already started.
 //   - AccessLog (and AccessLogger) writes one Combined Log Format line per
-//     request; AccessLogSlog logs the same fields through log/slog.
+//     request (AccessLogger.Completion adds a field that marks responses
+//     cut off); AccessLogSlog logs the same fields, and whether the
+//     response was cut off, through log/slog.
 //   - Statistics counts requests, bytes, statuses by class and requests in
 //     flight per server and app, and serves them as JSON or through
 //     expvar.
