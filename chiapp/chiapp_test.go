@@ -235,3 +235,29 @@ func TestEscapedPathsThroughBothRouters(t *testing.T) {
 	assert.Equal(t, http.StatusOK, status, body)
 	assert.Equal(t, "space", body)
 }
+
+// The handlers of a chi router in the tree may keep their request, also
+// when another chi router sits in front of the tree: the engine reuses the
+// request it gives its apps, so Router passes a copy on.
+func TestHandlersBehindNestedChiMayKeepTheirRequest(t *testing.T) {
+	type kept struct {
+		r    *http.Request
+		path string
+	}
+	var all []kept
+	inner := chi.NewRouter()
+	inner.Get("/items/{id}", func(_ http.ResponseWriter, r *http.Request) {
+		all = append(all, kept{r, r.URL.Path})
+	})
+	tree := engine.NewTree()
+	chiapp.Mount(tree, "/shop", inner)
+	outer := chi.NewRouter()
+	outer.Mount("/app", chiapp.Handler(tree, gateway.Config{}))
+	for i := range 20 {
+		outer.ServeHTTP(httptest.NewRecorder(), httptest.NewRequest(http.MethodGet, fmt.Sprintf("/app/shop/items/%d", i), nil))
+	}
+	require.Len(t, all, 20)
+	for _, k := range all {
+		assert.Equal(t, k.path, k.r.URL.Path, "a kept request shows another request's path")
+	}
+}

@@ -175,20 +175,43 @@
 //
 // # Reusing requests
 //
-// A front end may serve many requests with one Request: once Run has
-// returned, Release says whether the Request may serve again (and resets
-// it), and the gateway keeps the released ones in a pool, so that a
-// request costs it no allocation. A handler may keep what belongs to its
-// own request: its context (r.Context() and anything derived from it,
-// still carrying its values and ScriptName), its URL, and copies of its
-// *http.Request (r.WithContext, r.Clone); these are new for each request,
-// taken from batches that a reused Request allocates sixteen (or eight) at
-// a time. A kept context reaches no engine request after Run: FromContext
-// returns nil, unless somebody asked for the Request while it ran;
-// Release never reuses a Request that was handed out (FromContext,
-// RequestFrom, a bus listener) or whose connection was hijacked. What a
-// handler must not keep is the *http.Request it was given, which is
-// reused like its http.ResponseWriter; http.TimeoutHandler, chi and every
-// middleware that calls r.WithContext pass a copy on, so the handlers
-// behind them may keep theirs.
+// A front end may serve many requests with one Request. Once Run has
+// returned, End ends the request and Release returns the Request for the
+// next one: the same, Reset, when nothing may still hold it, or else a new
+// one. The gateway keeps the Requests Release returns in a pool, so a
+// request normally costs it no allocation; enginetest ends each request
+// the same way.
+//
+// What the application may keep once its handler has returned, in a
+// goroutine say, is what belongs to its own request:
+//
+//   - its context, r.Context(), and any context derived from it
+//     (context.WithoutCancel, say). Each request gets its own, carrying the
+//     request's values and ScriptName (the one the tree chose) for good.
+//     After End, FromContext on it returns nil, unless the Request was
+//     handed out while it ran: asked for (RequestFrom, FromContext), given
+//     to a bus listener, or its connection hijacked through the engine's
+//     writer (http.ResponseController and a plain type assertion do so).
+//     Such a Request is never reused, and FromContext keeps returning it;
+//     the same goes for a Request the front end never ends (the gateway
+//     does not end one whose response was cut off);
+//   - its URL, r.URL;
+//   - a copy of its *http.Request (r.WithContext, r.Clone), with everything
+//     the copy points to.
+//
+// What it must not keep is the *http.Request itself that the engine hands
+// to handlers, hooks and the error page: it lives in the Request and is
+// reused with it, like the http.ResponseWriter. http.TimeoutHandler, chi
+// (the outermost router, or one behind chiapp.Router) and any middleware
+// that calls r.WithContext pass a copy on, so the handlers behind them may
+// keep theirs; a handler called by the tree directly, or behind a
+// ServeMux, gets the engine's own.
+//
+// The contexts, and the URLs of apps below the root, come from batches a
+// Request allocates (growing to 16 contexts and 8 URLs), so reuse costs no
+// allocation per request. The price is memory: a batch lives as long as
+// any context or URL taken from it, and a pooled Request keeps its batch
+// alive, with the contexts of the last few requests it served (and what
+// their parent contexts hold). A Request that was handed out costs the
+// gateway a new one for the next request: one allocation.
 package engine

@@ -17,22 +17,9 @@ import (
 //
 // A Request is not safe for concurrent use. A front end may serve many
 // requests with one Request, as the gateway does with a pool: once Run has
-// returned, Release tells it whether the Request may be reused, and resets
-// it if so. What a handler can keep after it returns is then:
-//
-//   - the context of its request (r.Context()), and any context derived from
-//     it: each request gets its own, so a kept context always carries the
-//     values of its own request. FromContext on it returns this Request
-//     when somebody asked for it while Run was running (such a Request is
-//     never reused); otherwise nil;
-//   - r.URL, which belongs to its own request;
-//   - a copy of the *http.Request (r.WithContext, r.Clone), and everything
-//     the copy points to.
-//
-// The *http.Request itself is part of the Request and is reused with it,
-// like the http.ResponseWriter: code that goes on using it after the
-// handler returns (a goroutine) must take a copy first, the way
-// http.TimeoutHandler does.
+// returned, Release ends the request and says which Request serves the
+// next one. What the application may keep of a request, and what it must
+// not, is told in the package documentation under "Reusing requests".
 type Request struct {
 	// Method is the request method ("GET", "POST", …).
 	Method string
@@ -74,7 +61,8 @@ type Request struct {
 	RemoteHost string
 	// ID identifies the request in logs; Run numbers requests that come
 	// without one, uniquely within the tree (requests served at the same
-	// time are not numbered in the order they arrived).
+	// time are not numbered in the order they arrived, and numbers may be
+	// skipped).
 	ID uint64
 	// Start is when the request arrived; Run sets it when it is zero.
 	Start time.Time
@@ -85,12 +73,10 @@ type Request struct {
 	// http.ErrAbortHandler only when Source is set).
 	Source *http.Request
 
-	ctx   context.Context
-	lease lease            // which contexts still reach this Request
-	ctxs  slab[requestCtx] // the application's contexts, one per request
-	urls  slab[url.URL]    // the application's URLs when not Source's
-	ids   idBlock          // request IDs reserved for the next requests
-	app   http.Request     // the request handed to the application
+	ctx    context.Context
+	lease  lease // which contexts still reach this Request
+	spares spares
+	app    http.Request // the request handed to the application
 
 	rw       responseWriter
 	tree     *Tree
@@ -162,30 +148,47 @@ func (r *Request) Context() context.Context {
 func (r *Request) SetContext(ctx context.Context) { r.ctx = ctx }
 
 // Reset clears every field so that the Request can serve another request
-// without allocating again. What it keeps is private and saves
-// allocations. The contexts Run handed out for the request so far stop
-// reaching r: FromContext returns nil for them from now on.
+// without allocating again; what it keeps is private and saves
+// allocations. The contexts Run handed out so far stop reaching r:
+// FromContext returns nil for them from now on.
 //
-// Reset reuses r whatever still holds it; a front end that serves
-// arbitrary handlers calls Release instead, which does not reuse a Request
-// somebody asked for.
+// Reset reuses r whatever still holds it. A front end serving arbitrary
+// handlers calls Release instead, which never reuses a Request somebody
+// may still hold.
 func (r *Request) Reset() {
 	r.lease.renew()
 	r.reset()
 }
 
-// Release ends r's service once Run has returned, for a front end that
-// reuses Requests. It reports whether r may serve another request, and
-// has then Reset it. It refuses (false, and leaves r alone) when a handle
-// on r may still be held: somebody asked for r through RequestFrom or
-// FromContext, a bus listener received it, or the handler hijacked the
-// connection (a WebSocket handler often goes on with its request).
-func (r *Request) Release() bool {
-	if r.rw.hijacked || !r.lease.retire() {
+// End ends r's request, once Run has returned: the contexts handed out for
+// it stop reaching r (FromContext returns nil for them), unless r was
+// handed out while it ran — asked for through RequestFrom or FromContext,
+// given to a bus listener — or the handler hijacked the connection (a
+// WebSocket handler often goes on with its request). It reports whether
+// nothing may still hold r, so that r may be Reset and reused. End leaves
+// r's fields as they are.
+func (r *Request) End() bool {
+	if r.rw.hijacked {
+		r.lease.claim(r.lease.gen())
 		return false
 	}
-	r.reset()
-	return true
+	return r.lease.retire()
+}
+
+// Release ends r's request (End) and returns a Request for the next one:
+// r itself, Reset, when nothing may still hold it; otherwise a new Request
+// that takes over what r kept to save allocations, while r stays as it is
+// for whoever holds it. A front end that pools Requests puts back what
+// Release returns.
+func (r *Request) Release() *Request {
+	if r.End() {
+		r.reset()
+		return r
+	}
+	next := &Request{spares: r.spares}
+	next.spares.owner = next
+	r.spares = spares{}
+	return next
 }
 
 func (r *Request) reset() {
@@ -195,15 +198,34 @@ func (r *Request) reset() {
 	r.RemoteAddr, r.LocalAddr, r.RemoteHost = "", nil, ""
 	r.ID, r.Start, r.Source = 0, time.Time{}, nil
 	r.ctx = nil
-	// Drop what the app request points to, so that a pool keeps no
-	// request's data alive (field by field: cheaper than clearing it all,
-	// and prepare overwrites the rest).
-	a := &r.app
-	a.URL, a.Header, a.Body, a.GetBody, a.TransferEncoding = nil, nil, nil, nil, nil
-	a.Form, a.PostForm, a.MultipartForm, a.Trailer = nil, nil, nil, nil
-	a.TLS, a.Cancel, a.Response = nil, nil, nil
+	r.app = http.Request{} // its context, URL, header, body, form
 	r.rw = responseWriter{}
 	r.tree, r.hooks, r.failure, r.answered, r.abort = nil, nil, nil, false, false
+}
+
+// spares are what a Request keeps from one request to the next to save
+// allocations: the contexts and URLs it gives each request's application,
+// which are taken from batches (see slab), and request IDs reserved in
+// runs (see idBlock). They belong to one Request, owner: a copy of the
+// Request starts spares of its own.
+//
+// A batch stays alive while any context or URL taken from it does, and
+// while its Request is pooled with it: a pooled Request keeps alive the
+// contexts (and through them the values of the server's context) of up to
+// contextBatch-1 requests it served, and the URLs of up to urlBatch-1.
+type spares struct {
+	owner *Request
+	ctxs  slab[requestCtx]
+	urls  slab[url.URL]
+	ids   idBlock
+}
+
+// spare returns r's spares, starting them if r is new or a copy.
+func (r *Request) spare() *spares {
+	if r.spares.owner != r {
+		r.spares = spares{owner: r}
+	}
+	return &r.spares
 }
 
 // Err returns the error Run is answering (an *HTTPError or *HTTPRedirect),
@@ -290,7 +312,8 @@ func (c *requestCtx) Value(key any) any {
 // never reused, or the retirement does and the claim finds nothing.
 //
 // It is a plain word used through sync/atomic, not an atomic.Uint64, so
-// that a Request can still be copied (a snapshot of its fields).
+// that a Request can still be copied: a snapshot of its fields, which is
+// not one of the requests the original served (see spares).
 type lease struct{ word uint64 }
 
 const claimedBit = 1

@@ -20,7 +20,7 @@ import (
 // Path values set by a ServeMux in front of the engine are not carried
 // over (the engine is the router from here on).
 func (r *Request) prepare() {
-	ctx := r.ctxs.next(contextBatch)
+	ctx := r.spare().ctxs.next(contextBatch)
 	*ctx = requestCtx{Context: r.parentContext(), req: r, gen: r.lease.gen(), script: r.ScriptName}
 	// http.Request's context can only be set through WithContext; the
 	// copy it makes stays on the stack, and its value becomes r.app.
@@ -48,7 +48,7 @@ func (r *Request) prepare() {
 			a.URL = src.URL
 			return
 		}
-		u = r.urls.next(urlBatch)
+		u = r.spare().urls.next(urlBatch)
 		if src.URL != nil {
 			*u = *src.URL
 		} else {
@@ -81,7 +81,7 @@ func (r *Request) prepare() {
 		if r.QueryString != "" {
 			a.RequestURI += "?" + r.QueryString
 		}
-		u = r.urls.next(urlBatch)
+		u = r.spare().urls.next(urlBatch)
 		*u = url.URL{RawQuery: r.QueryString}
 	}
 	u.Path = r.PathInfo
@@ -128,7 +128,9 @@ func (s *slab[T]) next(max int) *T {
 		s.free = make([]T, s.size)
 	}
 	p := &s.free[0]
-	s.free = s.free[1:]
+	if s.free = s.free[1:]; len(s.free) == 0 {
+		s.free = nil // an empty slice would still hold the batch
+	}
 	return p
 }
 

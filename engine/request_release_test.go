@@ -6,7 +6,10 @@ import (
 	"net"
 	"net/http"
 	"net/http/httptest"
+	"runtime"
+	"sync"
 	"testing"
+	"weak"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -14,86 +17,100 @@ import (
 	"github.com/seed-49a6713b/cherrygo/engine"
 )
 
-// runKept serves target on a fresh Request through tree and returns the
-// Request with the context its app kept.
-func runKept(t *testing.T, tree *engine.Tree, w http.ResponseWriter, target string, kept *context.Context) *engine.Request {
-	t.Helper()
-	src := httptest.NewRequest(http.MethodGet, target, nil)
-	req := new(engine.Request)
-	req.Method, req.PathInfo, req.Protocol, req.Host = src.Method, src.URL.Path, src.Proto, src.Host
-	req.Header, req.Body, req.Source = src.Header, src.Body, src
-	req.SetContext(context.WithValue(src.Context(), keptKey{}, target))
-	req.Run(tree, w)
-	require.NotNil(t, *kept, "the app ran")
-	return req
-}
-
 type keptKey struct{}
 
-// A released Request may serve again; the context its app kept still
-// holds its own values and script name, and reaches no engine request.
-func TestReleaseReusesAndCutsKeptContexts(t *testing.T) {
-	var kept context.Context
-	tree := engine.NewTree()
-	tree.Mount("/app", http.HandlerFunc(func(http.ResponseWriter, *http.Request) {}))
-	tree.Hook(engine.OnEndRequest, 0, func(_ http.ResponseWriter, r *http.Request) error {
-		kept = r.Context()
-		return nil
-	})
-	req := runKept(t, tree, httptest.NewRecorder(), "/app/x", &kept)
-	require.True(t, req.Release())
-	assert.Empty(t, req.PathInfo, "Release resets the request")
-	assert.Nil(t, engine.FromContext(kept))
-	assert.Equal(t, "/app/x", kept.Value(keptKey{}))
-	assert.Equal(t, "/app", engine.ScriptName(httptest.NewRequest(http.MethodGet, "/", nil).WithContext(kept)))
+// keeper is a tree whose app keeps the context of every request (and asks
+// for the engine request when the query has "ask").
+type keeper struct {
+	tree *engine.Tree
+	kept []context.Context
 }
 
-// A Request somebody asked for while it ran is not released: whoever got
-// it may go on reading it, and the kept context still reaches it.
-func TestReleaseRefusesAClaimedRequest(t *testing.T) {
-	var kept context.Context
-	tree := engine.NewTree()
-	tree.Mount("/", http.HandlerFunc(func(_ http.ResponseWriter, r *http.Request) {
-		kept = r.Context()
-		_ = engine.RequestFrom(r)
+func newKeeper() *keeper {
+	k := &keeper{tree: engine.NewTree()}
+	k.tree.Mount("/", http.HandlerFunc(func(_ http.ResponseWriter, r *http.Request) {
+		k.kept = append(k.kept, r.Context())
+		if r.URL.Query().Has("ask") {
+			_ = engine.RequestFrom(r)
+		}
 	}))
-	req := runKept(t, tree, httptest.NewRecorder(), "/y", &kept)
-	assert.False(t, req.Release())
+	return k
+}
+
+// serve fills req for target (with target as a context value) and runs it.
+func (k *keeper) serve(req *engine.Request, w http.ResponseWriter, target string) context.Context {
+	src := httptest.NewRequest(http.MethodGet, target, nil)
+	req.Method, req.PathInfo, req.QueryString, req.Protocol, req.Host = src.Method, src.URL.Path, src.URL.RawQuery, src.Proto, src.Host
+	req.Header, req.Body, req.Source = src.Header, src.Body, src
+	req.SetContext(context.WithValue(src.Context(), keptKey{}, target))
+	req.Run(k.tree, w)
+	return k.kept[len(k.kept)-1]
+}
+
+// A released Request serves again; the context its app kept still holds
+// its own values and script name, and reaches no engine request.
+func TestReleaseReusesAndCutsKeptContexts(t *testing.T) {
+	k := newKeeper()
+	req := new(engine.Request)
+	kept := k.serve(req, httptest.NewRecorder(), "/x")
+	require.Same(t, req, req.Release(), "nothing held it: reused")
+	assert.Empty(t, req.PathInfo, "Release resets the request")
+	assert.Nil(t, engine.FromContext(kept))
+	assert.Equal(t, "/x", kept.Value(keptKey{}))
+
+	next := k.serve(req, httptest.NewRecorder(), "/y")
+	assert.Equal(t, "/x", kept.Value(keptKey{}), "the next request does not change a kept context")
+	assert.Equal(t, "/y", next.Value(keptKey{}))
+}
+
+// A Request somebody asked for while it ran is not reused: Release hands
+// out a new one, which takes over its spare contexts, and whoever got the
+// old one may go on reading it.
+func TestReleaseKeepsAClaimedRequest(t *testing.T) {
+	k := newKeeper()
+	req := new(engine.Request)
+	kept := k.serve(req, httptest.NewRecorder(), "/y?ask")
+	next := req.Release()
+	require.NotSame(t, req, next)
 	assert.Equal(t, "/y", req.PathInfo, "left alone")
 	assert.Same(t, req, engine.FromContext(kept))
+	k.serve(next, httptest.NewRecorder(), "/z")
+	assert.Equal(t, "/y", req.PathInfo)
+	assert.Equal(t, "/y?ask", kept.Value(keptKey{}))
 }
 
 // A bus listener on the request channels gets the Request: it is not
-// released either.
-func TestReleaseRefusesARequestPublished(t *testing.T) {
-	var kept context.Context
-	tree := engine.NewTree()
-	tree.Bus = engine.New(engine.WithLogger(discardLogger()))
-	tree.Bus.Subscribe(engine.ChannelAfterRequest, func(context.Context, any) (any, error) { return nil, nil }, 0)
-	tree.Mount("/", http.HandlerFunc(func(_ http.ResponseWriter, r *http.Request) { kept = r.Context() }))
-	req := runKept(t, tree, httptest.NewRecorder(), "/z", &kept)
-	assert.False(t, req.Release())
+// reused either.
+func TestReleaseKeepsARequestPublished(t *testing.T) {
+	k := newKeeper()
+	k.tree.Bus = engine.New(engine.WithLogger(discardLogger()))
+	k.tree.Bus.Subscribe(engine.ChannelAfterRequest, func(context.Context, any) (any, error) { return nil, nil }, 0)
+	req := new(engine.Request)
+	kept := k.serve(req, httptest.NewRecorder(), "/z")
+	assert.False(t, req.End())
+	assert.NotSame(t, req, req.Release())
 	assert.Same(t, req, engine.FromContext(kept))
 }
 
 // A handler that hijacked the connection may go on with its request (a
-// WebSocket loop): the Request is not released.
-func TestReleaseRefusesAfterHijack(t *testing.T) {
+// WebSocket loop): the Request counts as handed out.
+func TestReleaseKeepsAHijackedRequest(t *testing.T) {
 	var kept context.Context
 	tree := engine.NewTree()
 	tree.Mount("/", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		kept = r.Context()
-		c, _, err := http.NewResponseController(w).Hijack()
-		if err == nil {
+		if c, _, err := http.NewResponseController(w).Hijack(); err == nil {
 			c.Close()
 		}
 	}))
 	client, server := net.Pipe()
 	defer client.Close()
 	w := &hijackWriter{ResponseRecorder: httptest.NewRecorder(), conn: server}
-	req := runKept(t, tree, w, "/ws", &kept)
+	req := engine.NewRequest(http.MethodGet, "/ws", nil)
+	req.Run(tree, w)
 	require.True(t, w.hijacked)
-	assert.False(t, req.Release())
+	assert.NotSame(t, req, req.Release())
+	assert.Same(t, req, engine.FromContext(kept), "still reachable, as it is not reused")
 }
 
 type hijackWriter struct {
@@ -107,38 +124,96 @@ func (w *hijackWriter) Hijack() (net.Conn, *bufio.ReadWriter, error) {
 	return w.conn, bufio.NewReadWriter(bufio.NewReader(w.conn), bufio.NewWriter(w.conn)), nil
 }
 
+// Reset cuts the contexts handed out so far, claimed ones too, and clears
+// the claim, so that the Request can be released after its next request.
+func TestResetCutsKeptContexts(t *testing.T) {
+	k := newKeeper()
+	req := new(engine.Request)
+	first := k.serve(req, httptest.NewRecorder(), "/one?ask")
+	require.Same(t, req, engine.FromContext(first))
+	req.Reset()
+	assert.Nil(t, engine.FromContext(first))
+	k.serve(req, httptest.NewRecorder(), "/two")
+	assert.Same(t, req, req.Release(), "no longer claimed")
+}
+
+// A copy of a Request (a snapshot of its fields) does not share what the
+// original keeps to save allocations: both may run, and the contexts and
+// IDs they hand out stay their own.
+func TestCopiedRequestRunsOnItsOwn(t *testing.T) {
+	k := newKeeper()
+	req := new(engine.Request)
+	k.serve(req, httptest.NewRecorder(), "/warm1")
+	req = req.Release()
+	k.serve(req, httptest.NewRecorder(), "/warm2") // a batch of 2, one left
+	req = req.Release()
+
+	snapshot := *req
+	a := k.serve(req, httptest.NewRecorder(), "/a")
+	b := k.serve(&snapshot, httptest.NewRecorder(), "/b")
+	assert.Equal(t, "/a", a.Value(keptKey{}))
+	assert.Equal(t, "/b", b.Value(keptKey{}))
+	assert.NotEqual(t, req.ID, snapshot.ID)
+}
+
+// A released Request keeps nothing of its last request alive while it
+// waits in a pool: not its context, nor what the context carries.
+func TestReleasedRequestHoldsNoContext(t *testing.T) {
+	k := newKeeper()
+	req := new(engine.Request)
+	value := func() weak.Pointer[[1 << 16]byte] {
+		big := new([1 << 16]byte) // a session, a span: something a middleware put in the context
+		src := httptest.NewRequest(http.MethodGet, "/", nil)
+		req.Method, req.PathInfo, req.Protocol, req.Host, req.Source = src.Method, src.URL.Path, src.Proto, src.Host, src
+		req.SetContext(context.WithValue(src.Context(), keptKey{}, big))
+		req.Run(k.tree, httptest.NewRecorder())
+		k.kept = nil // the app lets go of it too
+		require.Same(t, req, req.Release())
+		return weak.Make(big)
+	}()
+	runtime.GC()
+	assert.Nil(t, value.Value(), "the pooled Request keeps the last request's context alive")
+	runtime.KeepAlive(req)
+}
+
 // Asking for a Request through a kept context races with its release:
 // either the question comes first and the Request is not reused, or the
-// release does and the question gets nil. Under -race this also checks
-// that the winner of a release reuses memory nobody else reads.
+// release does and the question gets nil. Every other round gives the
+// asking goroutine a head start, so both orders are seen.
 func TestReleaseRacesWithAKeptContext(t *testing.T) {
-	var kept context.Context
-	tree := engine.NewTree()
-	tree.Mount("/", http.HandlerFunc(func(_ http.ResponseWriter, r *http.Request) { kept = r.Context() }))
+	k := newKeeper()
 	outcomes := map[bool]int{}
-	for range 200 {
-		kept = nil
-		req := runKept(t, tree, httptest.NewRecorder(), "/race", &kept)
-		ctx := kept
+	for i := range 400 {
+		req := new(engine.Request)
+		ctx := k.serve(req, httptest.NewRecorder(), "/race")
+		var started sync.WaitGroup
+		started.Add(1)
 		got := make(chan string, 1)
 		go func() {
+			started.Done()
 			if er := engine.FromContext(ctx); er != nil {
 				got <- er.PathInfo // only safe if er is never reused
 				return
 			}
 			got <- ""
 		}()
-		released := req.Release()
-		if released {
+		if i%2 == 0 {
+			started.Wait()
+		}
+		reused := req.Release() == req
+		if reused {
 			req.PathInfo = "reused" // as the next request would
 		}
 		seen := <-got
-		outcomes[released]++
-		if released {
-			assert.Empty(t, seen, "a released Request is not handed out")
+		started.Wait()
+		outcomes[reused]++
+		if reused {
+			assert.Empty(t, seen, "a reused Request is not handed out")
 		} else {
 			assert.Equal(t, "/race", seen)
 		}
 	}
-	t.Logf("released %d times, claimed first %d times", outcomes[true], outcomes[false])
+	t.Logf("reused %d times, asked for first %d times", outcomes[true], outcomes[false])
+	assert.Positive(t, outcomes[true])
+	assert.Positive(t, outcomes[false])
 }

@@ -30,7 +30,9 @@ import (
 //     *HTTPError, *HTTPRedirect, or any other panic or error, which becomes
 //     a 500): runs BeforeErrorResponse, writes the error page or the
 //     redirect if the header was not sent yet, runs AfterErrorResponse;
-//  8. runs OnEndRequest and publishes ChannelAfterRequest.
+//  8. runs OnEndRequest and publishes ChannelAfterRequest, then removes
+//     the temporary files of a multipart form the app parsed (as net/http
+//     does for the requests it hands out).
 //
 // A failure after the header was sent cannot change the response: it is
 // logged, and for a request converted from net/http (Source set) the
@@ -42,7 +44,7 @@ func (r *Request) Run(t *Tree, w http.ResponseWriter) {
 		r.Start = time.Now()
 	}
 	if r.ID == 0 {
-		r.ID = r.ids.take(t)
+		r.ID = r.spare().ids.take(t)
 	}
 	r.tree = t
 	r.rw.reset(w, r)
@@ -75,6 +77,11 @@ func (r *Request) Run(t *Tree, w http.ResponseWriter) {
 	}
 	if t.Bus != nil && t.Bus.Listeners(ChannelAfterRequest) > 0 {
 		r.publish(ChannelAfterRequest)
+	}
+	if mf := r.app.MultipartForm; mf != nil && (r.Source == nil || mf != r.Source.MultipartForm) {
+		// A form the app parsed on its request: net/http only removes the
+		// temporary files of its own request's form.
+		mf.RemoveAll() //nolint:errcheck // nothing to do about it here
 	}
 	if r.abort && r.Source != nil {
 		panic(http.ErrAbortHandler)
@@ -254,7 +261,8 @@ func (r *Request) parentContext() context.Context {
 // which every core shares, once per many of them. The runs double in size
 // up to 64: a Request used once takes a single ID. IDs are unique within
 // the tree, but requests served at the same time by different Requests
-// are not numbered in the order they arrived.
+// are not numbered in the order they arrived, and IDs reserved by a
+// Request that stops serving the tree are never used.
 type idBlock struct {
 	tree       *Tree
 	next, last uint64 // next+1 is the next ID to hand out, last the last reserved
@@ -262,7 +270,10 @@ type idBlock struct {
 }
 
 func (b *idBlock) take(t *Tree) uint64 {
-	if b.tree != t || b.next == b.last {
+	if b.tree != t {
+		*b = idBlock{tree: t}
+	}
+	if b.next == b.last {
 		b.size = min(max(2*b.size, 1), 64)
 		b.last = t.ids.Add(b.size)
 		b.next = b.last - b.size

@@ -1,12 +1,16 @@
 package engine_test
 
 import (
+	"bytes"
 	"context"
 	"io"
+	"io/fs"
+	"mime/multipart"
 	"net"
 	"net/http"
 	"net/http/httptest"
 	"net/netip"
+	"os"
 	"strings"
 	"testing"
 	"time"
@@ -334,4 +338,38 @@ func TestNewRequest(t *testing.T) {
 	assert.Equal(t, "", engine.ScriptName(httptest.NewRequest(http.MethodGet, "/", nil)))
 	req = engine.NewRequest(http.MethodGet, "/", nil)
 	assert.Equal(t, int64(0), req.ContentLength)
+}
+
+// The temporary files of a multipart form the app parsed are removed once
+// the request is done, as net/http removes those of its own requests.
+func TestRunRemovesMultipartFiles(t *testing.T) {
+	t.Setenv("TMPDIR", t.TempDir())
+	var files []string
+	tree := engine.NewTree()
+	tree.Mount("/", http.HandlerFunc(func(_ http.ResponseWriter, r *http.Request) {
+		if err := r.ParseMultipartForm(1); err != nil { // everything to disk
+			panic(err)
+		}
+		f, err := r.MultipartForm.File["upload"][0].Open()
+		if err != nil {
+			panic(err)
+		}
+		defer f.Close()
+		if osf, ok := f.(*os.File); ok {
+			files = append(files, osf.Name())
+		}
+	}))
+	var body bytes.Buffer
+	mw := multipart.NewWriter(&body)
+	part, err := mw.CreateFormFile("upload", "big.bin")
+	require.NoError(t, err)
+	_, err = part.Write(bytes.Repeat([]byte("x"), 64<<10))
+	require.NoError(t, err)
+	require.NoError(t, mw.Close())
+
+	resp := enginetest.New(tree).Post("/", mw.FormDataContentType(), &body)
+	require.Equal(t, http.StatusOK, resp.StatusCode)
+	require.Len(t, files, 1, "the upload went to a temporary file")
+	_, err = os.Stat(files[0])
+	assert.ErrorIs(t, err, fs.ErrNotExist)
 }

@@ -14,8 +14,8 @@
 // and the local address is read from the context only when asked for. With
 // Config.ReverseDNS the client's host name is looked up with a bounded wait
 // and cached. The engine requests come from a pool (engine.Request.Release
-// says when one may go back), so the gateway adds no allocation to a
-// request; a handler may keep its context, its URL and copies of its
+// gives back the one for the next request), so a request normally costs
+// the gateway no allocation; a handler may keep its context, its URL and copies of its
 // request after it returns, but not the *http.Request it was given (see
 // "Reusing requests" in package engine). Responses stream (Flush, Hijack,
 // trailers, http.ResponseController), and a client that leaves cancels the

@@ -12,15 +12,12 @@ import (
 // backend, that turns each call into an engine.Request (see Convert) and
 // runs it on tree, behind the policies cfg switches on.
 //
-// The engine requests come from a pool and share the *http.Request's
-// header map, body and context, so a request costs the gateway one small
-// allocation: the context the app sees, which is its own and may be kept
-// (background work, context.WithoutCancel). An app below the root also gets
-// its own URL. What a handler may keep once it returns, and what it must
-// copy, is told at engine.Request; in short, a kept r.Context() and r.URL
-// stay right, a kept *http.Request must be a copy (r.WithContext, r.Clone),
-// and an engine request somebody asked for (engine.RequestFrom) is never
-// reused.
+// The engine requests come from a pool of the gateway's and share the
+// *http.Request's header map, body and context, so a request normally
+// costs the gateway no allocation. A handler may keep its context, its URL
+// and copies of its request after it returns, but not the *http.Request it
+// was given; an engine request somebody asked for (engine.RequestFrom) is
+// never reused. See "Reusing requests" in package engine.
 //
 // Error pages, tracebacks and the bus's per-request channels are the
 // tree's business (engine.Tree's fields), since every server of a tree
@@ -39,13 +36,15 @@ type gateway struct {
 	proto string
 	dns   *engine.ReverseDNS // nil: reverse DNS off
 	mount func(*http.Request) string
+
+	requests sync.Pool // of *engine.Request, released for reuse
 }
 
-// requests holds released engine requests for reuse.
-var requests = sync.Pool{New: func() any { return new(engine.Request) }}
-
 func (g *gateway) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	req := requests.Get().(*engine.Request)
+	req, _ := g.requests.Get().(*engine.Request)
+	if req == nil {
+		req = new(engine.Request)
+	}
 	Convert(req, r, g.proto)
 	if g.mount != nil {
 		if prefix := g.mount(r); prefix != "" && strings.HasPrefix(req.PathInfo, prefix) {
@@ -56,11 +55,9 @@ func (g *gateway) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		req.RemoteHost = g.dns.Lookup(r.Context(), req.Remote().Addr())
 	}
 	// Run panics to cut the connection of an aborted response: the
-	// request is then left to the garbage collector.
+	// request is then left to the garbage collector, never reused.
 	req.Run(g.tree, w)
-	if req.Release() {
-		requests.Put(req)
-	}
+	g.requests.Put(req.Release())
 }
 
 // policies wraps h in the policies cfg switches on, outermost first

@@ -39,9 +39,15 @@ func (c *Client) NewRequest(method, target string, body io.Reader) *engine.Reque
 // Record runs req on the tree and returns the recorder that received the
 // response. The recorder cannot show a cut response: check req.Aborted,
 // or use Do.
+//
+// Once Run has returned, Record ends the request (req.End) as the gateway
+// does, so a context the app kept behaves as it would behind a server: it
+// reaches req only if req was asked for while it ran. req's fields stay
+// as Run left them.
 func (c *Client) Record(req *engine.Request) *httptest.ResponseRecorder {
 	rec := httptest.NewRecorder()
 	req.Run(c.Tree, rec)
+	req.End()
 	return rec
 }
 

@@ -1,6 +1,7 @@
 package enginetest_test
 
 import (
+	"context"
 	"io"
 	"log/slog"
 	"net/http"
@@ -86,4 +87,26 @@ func TestClientReportsCutResponses(t *testing.T) {
 	b, err := io.ReadAll(c.Get("/whole").Body)
 	require.NoError(t, err)
 	assert.Empty(t, b)
+}
+
+// The client ends each request as the gateway does: a context the app kept
+// reaches the engine request afterwards only if the app asked for it
+// while it ran.
+func TestClientEndsRequests(t *testing.T) {
+	var kept []context.Context
+	tree := engine.NewTree()
+	tree.Mount("/", http.HandlerFunc(func(_ http.ResponseWriter, r *http.Request) {
+		kept = append(kept, r.Context())
+		if r.URL.Query().Has("ask") {
+			_ = engine.RequestFrom(r)
+		}
+	}))
+	c := enginetest.New(tree)
+	c.Get("/plain")
+	c.Get("/asked?ask")
+	require.Len(t, kept, 2)
+	assert.Nil(t, engine.FromContext(kept[0]))
+	if req := engine.FromContext(kept[1]); assert.NotNil(t, req) {
+		assert.Equal(t, "/asked", req.PathInfo)
+	}
 }
