@@ -266,8 +266,9 @@ func FromContext(ctx context.Context) *Request {
 }
 
 // ScriptName returns the mount point of the app serving r ("" for the root
-// app, or when r did not come through Run). It stays right after the
-// request has ended, and asking does not keep the Request from reuse.
+// app, or when r did not come through Run): Request.ScriptName as it was
+// when the tree chose the app. It stays right after the request has ended,
+// and asking does not keep the Request from reuse.
 func ScriptName(r *http.Request) string {
 	s, _ := r.Context().Value(scriptNameKey{}).(string)
 	return s
