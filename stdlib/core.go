@@ -73,7 +73,7 @@ type run struct {
 	srv        *http.Server
 	listeners  []net.Listener
 	tracker    *tracker
-	inflight   inflight       // FastCGI: the requests running
+	fcgi       fcgiRequests   // FastCGI: the requests in flight
 	stopping   atomic.Bool    // Stop began: a serve error is expected
 	serving    sync.WaitGroup // one count per Serve goroutine
 }
@@ -152,7 +152,7 @@ func (c *core) serve(r *run, l net.Listener) error {
 	if !c.settings.fastCGI {
 		return r.srv.Serve(l)
 	}
-	err := fcgi.Serve(l, r.inflight.wrap(r.srv.Handler))
+	err := fcgi.Serve(&fcgiListener{Listener: l, reqs: &r.fcgi}, r.fcgi.wrap(r.srv.Handler))
 	if r.stopping.Load() {
 		return http.ErrServerClosed
 	}
@@ -291,7 +291,7 @@ func (c *core) shutdownFastCGI(drain context.Context, r *run) error {
 	r.serving.Wait()
 	var err error
 	select {
-	case <-r.inflight.idle():
+	case <-r.fcgi.idle():
 	case <-drain.Done():
 		err = drain.Err()
 	}

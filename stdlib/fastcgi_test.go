@@ -20,13 +20,12 @@ import (
 	"github.com/seed-49a6713b/cherrygo/adapter"
 )
 
-// FastCGI record types used by the test client.
+// FastCGI record types used by the test client (with fcgiBeginRequest and
+// fcgiEndRequest from fastcgi.go).
 const (
-	fcgiBeginRequest = 1
-	fcgiEndRequest   = 3
-	fcgiParams       = 4
-	fcgiStdin        = 5
-	fcgiStdout       = 6
+	fcgiParams = 4
+	fcgiStdin  = 5
+	fcgiStdout = 6
 )
 
 // fcgiRecord writes one FastCGI record.
@@ -209,4 +208,70 @@ func TestFastCGICyclesLeaveNothing(t *testing.T) {
 		cycle(i)
 	}
 	assert.LessOrEqual(t, countOpenFDs(t), before+3)
+}
+
+// The record scanner finds every header, however the stream is cut.
+func TestFastCGIRecordScanner(t *testing.T) {
+	var stream bytes.Buffer
+	type rec struct {
+		typ uint8
+		id  uint16
+	}
+	want := []rec{{fcgiBeginRequest, 1}, {fcgiParams, 1}, {fcgiStdin, 1}, {fcgiStdout, 1}, {fcgiEndRequest, 1}, {fcgiBeginRequest, 258}}
+	for i, r := range want {
+		content := bytes.Repeat([]byte{byte(i)}, i*3) // 0, 3, 6, … bytes
+		require.NoError(t, fcgiRecord(&stream, r.typ, r.id, content))
+		if i == 2 { // a record with padding
+			stream.Bytes()[stream.Len()-len(content)-2] = 5
+			stream.Write(make([]byte, 5))
+		}
+	}
+	for _, size := range []int{1, 2, 3, 7, 8, 9, 64, stream.Len()} {
+		var s recordScanner
+		var got []rec
+		b := stream.Bytes()
+		for len(b) > 0 {
+			n := min(size, len(b))
+			s.scan(b[:n], func(typ uint8, id uint16) { got = append(got, rec{typ, id}) })
+			b = b[n:]
+		}
+		assert.Equal(t, want, got, "pieces of %d bytes", size)
+	}
+}
+
+// A request is in flight from its BEGIN_REQUEST until its END_REQUEST is
+// written, or its connection closes.
+func TestFastCGIInFlightUntilEndRequest(t *testing.T) {
+	isIdle := func(f *fcgiRequests) bool {
+		select {
+		case <-f.idle():
+			return true
+		default:
+			return false
+		}
+	}
+	var reqs fcgiRequests
+	peer, mine := net.Pipe()
+	defer peer.Close()
+	c := &fcgiConn{Conn: mine, reqs: &reqs}
+	go func() {
+		_ = fcgiRecord(peer, fcgiBeginRequest, 7, []byte{0, 1, 1, 0, 0, 0, 0, 0})
+		_ = fcgiRecord(peer, fcgiBeginRequest, 8, []byte{0, 1, 1, 0, 0, 0, 0, 0})
+		_, _ = io.Copy(io.Discard, peer)
+	}()
+	buf := make([]byte, 32)
+	_, err := io.ReadFull(c, buf)
+	require.NoError(t, err)
+	assert.False(t, isIdle(&reqs), "two requests begun")
+
+	require.NoError(t, fcgiRecord(c, fcgiStdout, 7, []byte("hello")))
+	require.NoError(t, fcgiRecord(c, fcgiEndRequest, 7, make([]byte, 8)))
+	assert.False(t, isIdle(&reqs), "request 8 has not ended")
+	require.NoError(t, c.Close())
+	assert.True(t, isIdle(&reqs), "closing the connection drops request 8")
+
+	reqs.wrap(http.HandlerFunc(func(http.ResponseWriter, *http.Request) {
+		assert.False(t, isIdle(&reqs), "a running handler is in flight")
+	})).ServeHTTP(nil, nil)
+	assert.True(t, isIdle(&reqs))
 }
