@@ -197,7 +197,9 @@
 //     does not end one whose response was cut off);
 //   - its URL, r.URL;
 //   - a copy of its *http.Request (r.WithContext, r.Clone), with everything
-//     the copy points to.
+//     the copy points to, except the temporary files of a multipart form
+//     parsed on the request Run handed out, which Run removes as net/http
+//     does.
 //
 // What it must not keep is the *http.Request itself that the engine hands
 // to handlers, hooks and the error page: it lives in the Request and is

@@ -26,9 +26,9 @@ const (
 	// OnEndResource runs after the handler, whether it failed or not.
 	OnEndResource
 	// BeforeErrorResponse runs before an error response is written, once
-	// the headers the handler had set about its content are gone
-	// (ClearContentHeaders): headers set here go out with the error
-	// response.
+	// the headers about the lost response's content are gone
+	// (ClearContentHeaders, which also clears what middleware in front
+	// set): headers set here go out with the error response.
 	BeforeErrorResponse
 	// AfterErrorResponse runs after an error response was written.
 	AfterErrorResponse

@@ -38,23 +38,29 @@ func DefaultErrorPage(w http.ResponseWriter, _ *http.Request, e *HTTPError) {
 // contentHeaders are the headers ClearContentHeaders deletes.
 var contentHeaders = [...]string{
 	"Content-Type", "Content-Length", "Content-Encoding", "Content-Language",
-	"Content-Location", "Content-Range", "Content-Disposition", "Content-Md5",
+	"Content-Location", "Content-Disposition", "Content-Md5",
 	"Etag", "Last-Modified", "Expires", "Cache-Control", "Age",
-	"Accept-Ranges", "Vary", "Location", "Trailer",
+	"Accept-Ranges", "Location", "Trailer",
 }
 
-// ClearContentHeaders deletes from h the headers a failed handler may have
-// set that describe the response it meant to send, and would be wrong on
-// the error page sent in its place: the Content-* headers, validators
-// (ETag, Last-Modified), caching (Cache-Control, Expires, Age, Vary),
-// Accept-Ranges, Location and Trailer. The rest stays: cookies, CORS and
-// security headers, Retry-After, an application's own X-* headers.
+// ClearContentHeaders deletes from h the headers that describe a response
+// that will not be sent, and would be wrong on the error response sent in
+// its place (with the given status): the Content-* headers (Content-Range
+// stays on a 416, where it belongs), validators (ETag, Last-Modified),
+// caching (Cache-Control, Expires, Age), Accept-Ranges, Location and
+// Trailer. The rest stays: cookies, CORS and security headers, Vary,
+// Retry-After, an application's own X-* headers.
 //
-// Run calls it before the BeforeErrorResponse hooks, which may then set
-// headers for the error response; gateway.Recover calls it before its 500.
-func ClearContentHeaders(h http.Header) {
+// The header map is the one every middleware in front shares, so what
+// they set is cleared too: an error response that needs its own caching
+// policy gets it from a BeforeErrorResponse hook, which Run calls after
+// clearing. gateway.Recover clears the same headers before its 500.
+func ClearContentHeaders(h http.Header, status int) {
 	for _, k := range contentHeaders {
 		delete(h, k)
+	}
+	if status != http.StatusRequestedRangeNotSatisfiable {
+		delete(h, "Content-Range")
 	}
 }
 
@@ -73,7 +79,7 @@ func (r *Request) writeErrorPage(he *HTTPError) {
 			r.abort = true
 			return
 		}
-		ClearContentHeaders(r.rw.Header())
+		ClearContentHeaders(r.rw.Header(), http.StatusInternalServerError)
 		r.rw.Header().Set("Content-Type", "text/plain; charset=utf-8")
 		r.rw.WriteHeader(http.StatusInternalServerError)
 		io.WriteString(&r.rw, "500 Internal Server Error\n") //nolint:errcheck // the client may be gone

@@ -155,14 +155,18 @@ func TestErrorResponseHeaders(t *testing.T) {
 		h := w.Header()
 		h.Set("Content-Type", "application/json")
 		h.Set("Content-Encoding", "gzip")
+		h.Set("Content-Range", "bytes */100")
 		h.Set("ETag", `"v1"`)
 		h.Set("Last-Modified", "Mon, 02 Jan 2006 15:04:05 GMT")
 		h.Set("Cache-Control", "public, max-age=3600")
 		h.Set("Vary", "Accept")
 		h.Set("Set-Cookie", "session=1")
 		h.Set("X-Request-Id", "42")
-		if r.URL.Path == "/redirect" {
+		switch r.URL.Path {
+		case "/redirect":
 			engine.Raise(&engine.HTTPRedirect{URL: "/elsewhere"})
+		case "/range":
+			engine.Raise(&engine.HTTPError{Status: http.StatusRequestedRangeNotSatisfiable})
 		}
 		engine.Raise(&engine.HTTPError{Status: http.StatusConflict})
 	}))
@@ -171,21 +175,28 @@ func TestErrorResponseHeaders(t *testing.T) {
 		return nil
 	})
 	c := enginetest.New(tree)
-	for _, target := range []string{"/", "/redirect"} {
+	for _, target := range []string{"/", "/redirect", "/range"} {
 		resp := c.Get(target)
 		h := resp.Header
-		if target == "/" {
+		switch target {
+		case "/":
 			assert.Equal(t, http.StatusConflict, resp.StatusCode)
 			assert.Equal(t, "text/plain; charset=utf-8", h.Get("Content-Type"))
 			assert.Contains(t, body(t, resp), "409 Conflict")
-		} else {
+		case "/redirect":
 			assert.Equal(t, http.StatusSeeOther, resp.StatusCode)
 			assert.Equal(t, "/elsewhere", h.Get("Location"))
 		}
-		for _, k := range []string{"Content-Encoding", "ETag", "Last-Modified", "Vary"} {
+		if target == "/range" {
+			assert.Equal(t, "bytes */100", h.Get("Content-Range"), "a 416 keeps its Content-Range")
+		} else {
+			assert.Empty(t, h.Get("Content-Range"), target)
+		}
+		for _, k := range []string{"Content-Encoding", "ETag", "Last-Modified"} {
 			assert.Empty(t, h.Get(k), "%s %s", target, k)
 		}
 		assert.Equal(t, "no-store", h.Get("Cache-Control"), "%s: set by the hook", target)
+		assert.Equal(t, "Accept", h.Get("Vary"), target)
 		assert.Equal(t, "session=1", h.Get("Set-Cookie"), target)
 		assert.Equal(t, "42", h.Get("X-Request-Id"), target)
 	}

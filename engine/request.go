@@ -185,9 +185,11 @@ func (r *Request) Release() *Request {
 		r.reset()
 		return r
 	}
-	next := &Request{spares: r.spares}
-	next.spares.owner = next
-	r.spares = spares{}
+	next := new(Request)
+	if r.spares.owner == r { // not those of the Request r is a copy of
+		next.spares, r.spares = r.spares, spares{}
+		next.spares.owner = next
+	}
 	return next
 }
 
@@ -254,8 +256,9 @@ func (r *Request) ResponseProtocol() string {
 func (r *Request) Path() string { return r.ScriptName + r.PathInfo }
 
 // RequestFrom returns the engine request behind an application's
-// *http.Request, or nil when r did not come through Run (or its Request
-// was released; see Request).
+// *http.Request, or nil when r did not come through Run, or its request
+// has ended (End, Release) without its Request being handed out; see
+// "Reusing requests" in the package documentation.
 func RequestFrom(r *http.Request) *Request { return FromContext(r.Context()) }
 
 // FromContext returns the engine request whose context ctx is or derives

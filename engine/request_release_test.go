@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"runtime"
+	"strconv"
 	"sync"
 	"testing"
 	"weak"
@@ -156,12 +157,13 @@ func TestCopiedRequestRunsOnItsOwn(t *testing.T) {
 	assert.NotEqual(t, req.ID, snapshot.ID)
 }
 
-// A released Request keeps nothing of its last request alive while it
-// waits in a pool: not its context, nor what the context carries.
-func TestReleasedRequestHoldsNoContext(t *testing.T) {
+// A released Request keeps nothing alive through the request it handed its
+// app: a Request used once holds no context at all once released, and a
+// Request reused many times holds the contexts of at most its last
+// contextBatch requests (through its batch), not older ones.
+func TestReleasedRequestHoldsNoOldContext(t *testing.T) {
 	k := newKeeper()
-	req := new(engine.Request)
-	value := func() weak.Pointer[[1 << 16]byte] {
+	serveBig := func(req *engine.Request) weak.Pointer[[1 << 16]byte] {
 		big := new([1 << 16]byte) // a session, a span: something a middleware put in the context
 		src := httptest.NewRequest(http.MethodGet, "/", nil)
 		req.Method, req.PathInfo, req.Protocol, req.Host, req.Source = src.Method, src.URL.Path, src.Proto, src.Host, src
@@ -170,10 +172,88 @@ func TestReleasedRequestHoldsNoContext(t *testing.T) {
 		k.kept = nil // the app lets go of it too
 		require.Same(t, req, req.Release())
 		return weak.Make(big)
-	}()
+	}
+	fresh := new(engine.Request)
+	first := serveBig(fresh)
 	runtime.GC()
-	assert.Nil(t, value.Value(), "the pooled Request keeps the last request's context alive")
-	runtime.KeepAlive(req)
+	assert.Nil(t, first.Value(), "a Request used once keeps its request's context alive")
+	runtime.KeepAlive(fresh)
+
+	reused := new(engine.Request)
+	for range 20 {
+		k.serve(reused, httptest.NewRecorder(), "/")
+		require.Same(t, reused, reused.Release())
+	}
+	old := serveBig(reused)
+	for range 16 { // past the batch old's context came from
+		k.serve(reused, httptest.NewRecorder(), "/")
+		require.Same(t, reused, reused.Release())
+	}
+	k.kept = nil
+	runtime.GC()
+	assert.Nil(t, old.Value(), "a reused Request keeps a context from 16 requests ago alive")
+	runtime.KeepAlive(reused)
+}
+
+// A Request that was handed out gives what it kept to save allocations to
+// the new Request Release returns: if its owner resets and runs it again,
+// the two never hand out the same context.
+func TestReleaseOfAHandedOutRequestGivesUpItsSpares(t *testing.T) {
+	k := newKeeper()
+	req := new(engine.Request)
+	for range 8 { // grow the batches
+		k.serve(req, httptest.NewRecorder(), "/")
+		req = req.Release()
+	}
+	k.serve(req, httptest.NewRecorder(), "/claimed?ask")
+	next := req.Release()
+	require.NotSame(t, req, next)
+	req.Reset()
+	var kept []context.Context
+	for i := range 6 {
+		target := "/" + strconv.Itoa(i)
+		if i%2 == 0 {
+			kept = append(kept, k.serve(req, httptest.NewRecorder(), target))
+		} else {
+			kept = append(kept, k.serve(next, httptest.NewRecorder(), target))
+		}
+	}
+	for i, ctx := range kept {
+		assert.Equal(t, "/"+strconv.Itoa(i), ctx.Value(keptKey{}))
+	}
+}
+
+// Release never reuses a Request that a kept context handed out, even
+// when the question and the release interleave: two goroutines ask over
+// and over while Release runs.
+func TestReleaseNeverReusesARequestHandedOutMeanwhile(t *testing.T) {
+	k := newKeeper()
+	bad := 0
+	for range 2000 {
+		req := new(engine.Request)
+		ctx := k.serve(req, httptest.NewRecorder(), "/race")
+		k.kept = k.kept[:0]
+		start := make(chan struct{})
+		got := make(chan bool, 2)
+		for range 2 {
+			go func() {
+				<-start
+				for range 50 {
+					if engine.FromContext(ctx) != nil {
+						got <- true
+						return
+					}
+				}
+				got <- false
+			}()
+		}
+		close(start)
+		reused := req.Release() == req
+		if a, b := <-got, <-got; reused && (a || b) {
+			bad++
+		}
+	}
+	assert.Zero(t, bad, "Release reused a Request that a kept context handed out")
 }
 
 // Asking for a Request through a kept context races with its release:

@@ -31,8 +31,10 @@ import (
 //     a 500): runs BeforeErrorResponse, writes the error page or the
 //     redirect if the header was not sent yet, runs AfterErrorResponse;
 //  8. runs OnEndRequest and publishes ChannelAfterRequest, then removes
-//     the temporary files of a multipart form the app parsed (as net/http
-//     does for the requests it hands out).
+//     the temporary files of a multipart form parsed on the request Run
+//     handed the app (as net/http does for the requests it hands out,
+//     unless the connection was hijacked). A form parsed on a copy of it
+//     (chi's, say) is as much out of reach as it is for net/http.
 //
 // A failure after the header was sent cannot change the response: it is
 // logged, and for a request converted from net/http (Source set) the
@@ -78,9 +80,10 @@ func (r *Request) Run(t *Tree, w http.ResponseWriter) {
 	if t.Bus != nil && t.Bus.Listeners(ChannelAfterRequest) > 0 {
 		r.publish(ChannelAfterRequest)
 	}
-	if mf := r.app.MultipartForm; mf != nil && (r.Source == nil || mf != r.Source.MultipartForm) {
+	if mf := r.app.MultipartForm; mf != nil && !r.rw.hijacked && (r.Source == nil || mf != r.Source.MultipartForm) {
 		// A form the app parsed on its request: net/http only removes the
-		// temporary files of its own request's form.
+		// temporary files of its own request's form (and, like it, the
+		// engine leaves them to a handler that hijacked the connection).
 		mf.RemoveAll() //nolint:errcheck // nothing to do about it here
 	}
 	if r.abort && r.Source != nil {
@@ -185,7 +188,11 @@ func (r *Request) fail(err error) {
 	if !sent {
 		// What the handler set about its own response does not apply to
 		// the error response; what the hooks set next does.
-		ClearContentHeaders(r.rw.Header())
+		status := http.StatusFound // a redirect's, for this purpose
+		if he != nil {
+			status = he.Status
+		}
+		ClearContentHeaders(r.rw.Header(), status)
 	}
 	if e := r.runHooks(BeforeErrorResponse); e != nil {
 		r.logFailure(BeforeErrorResponse, e)

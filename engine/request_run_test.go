@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"io"
-	"io/fs"
 	"mime/multipart"
 	"net"
 	"net/http"
@@ -340,25 +339,9 @@ func TestNewRequest(t *testing.T) {
 	assert.Equal(t, int64(0), req.ContentLength)
 }
 
-// The temporary files of a multipart form the app parsed are removed once
-// the request is done, as net/http removes those of its own requests.
-func TestRunRemovesMultipartFiles(t *testing.T) {
-	t.Setenv("TMPDIR", t.TempDir())
-	var files []string
-	tree := engine.NewTree()
-	tree.Mount("/", http.HandlerFunc(func(_ http.ResponseWriter, r *http.Request) {
-		if err := r.ParseMultipartForm(1); err != nil { // everything to disk
-			panic(err)
-		}
-		f, err := r.MultipartForm.File["upload"][0].Open()
-		if err != nil {
-			panic(err)
-		}
-		defer f.Close()
-		if osf, ok := f.(*os.File); ok {
-			files = append(files, osf.Name())
-		}
-	}))
+// multipartBody returns a form with one 64 KiB file, and its content type.
+func multipartBody(t *testing.T) (*bytes.Buffer, string) {
+	t.Helper()
 	var body bytes.Buffer
 	mw := multipart.NewWriter(&body)
 	part, err := mw.CreateFormFile("upload", "big.bin")
@@ -366,10 +349,67 @@ func TestRunRemovesMultipartFiles(t *testing.T) {
 	_, err = part.Write(bytes.Repeat([]byte("x"), 64<<10))
 	require.NoError(t, err)
 	require.NoError(t, mw.Close())
+	return &body, mw.FormDataContentType()
+}
 
-	resp := enginetest.New(tree).Post("/", mw.FormDataContentType(), &body)
+// uploadedFile returns the temporary file of r's parsed upload.
+func uploadedFile(r *http.Request) string {
+	f, err := r.MultipartForm.File["upload"][0].Open()
+	if err != nil {
+		panic(err)
+	}
+	defer f.Close()
+	return f.(*os.File).Name()
+}
+
+// The temporary files of a multipart form the app parsed are removed once
+// the request is done, as net/http removes those of its own requests; not
+// those of a form the front end's request had parsed (net/http removes
+// them), nor those of a handler that hijacked the connection.
+func TestRunRemovesMultipartFiles(t *testing.T) {
+	t.Setenv("TMPDIR", t.TempDir())
+	var files []string
+	tree := engine.NewTree()
+	tree.Mount("/", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if err := r.ParseMultipartForm(1); err != nil { // everything to disk
+			panic(err)
+		}
+		files = append(files, uploadedFile(r))
+		if r.URL.Path == "/hijack" {
+			if c, _, err := http.NewResponseController(w).Hijack(); err == nil {
+				c.Close()
+			}
+		}
+	}))
+	exists := func(name string) bool {
+		_, err := os.Stat(name)
+		return err == nil
+	}
+
+	body, contentType := multipartBody(t)
+	resp := enginetest.New(tree).Post("/", contentType, body)
 	require.Equal(t, http.StatusOK, resp.StatusCode)
 	require.Len(t, files, 1, "the upload went to a temporary file")
-	_, err = os.Stat(files[0])
-	assert.ErrorIs(t, err, fs.ErrNotExist)
+	assert.False(t, exists(files[0]), "the app's form is cleaned up")
+
+	body, contentType = multipartBody(t)
+	src := httptest.NewRequest(http.MethodPost, "/", body)
+	src.Header.Set("Content-Type", contentType)
+	require.NoError(t, src.ParseMultipartForm(1))
+	t.Cleanup(func() { src.MultipartForm.RemoveAll() })
+	req := new(engine.Request)
+	req.Method, req.PathInfo, req.Protocol, req.Host = src.Method, src.URL.Path, src.Proto, src.Host
+	req.Header, req.Body, req.Source = src.Header, src.Body, src
+	req.Run(tree, httptest.NewRecorder())
+	require.Len(t, files, 2)
+	assert.True(t, exists(files[1]), "the front end's form is the front end's to clean up")
+
+	body, contentType = multipartBody(t)
+	hreq := engine.NewRequest(http.MethodPost, "/hijack", body)
+	hreq.Header.Set("Content-Type", contentType)
+	client, server := net.Pipe()
+	defer client.Close()
+	hreq.Run(tree, &hijackWriter{ResponseRecorder: httptest.NewRecorder(), conn: server})
+	require.Len(t, files, 3)
+	assert.True(t, exists(files[2]), "a hijacking handler keeps its files")
 }

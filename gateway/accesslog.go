@@ -34,12 +34,13 @@ func AccessLog(w io.Writer) func(http.Handler) http.Handler {
 // client cannot forge a line. A hijacked connection whose handler never
 // set a status is logged with status "-".
 //
-// A response cut off (the handler, or the engine behind the gateway,
-// aborted it with http.ErrAbortHandler, or it panicked) looks in Combined
-// Log Format like a whole one with fewer bytes. Set Completion to end each
-// line with one more field that tells them apart, as nginx's
-// $request_completion does: OK for a response sent whole, "-" for one cut
-// off.
+// A response the server cut off (the handler, or the engine behind the
+// gateway, aborted it with http.ErrAbortHandler, or it panicked) looks in
+// Combined Log Format like a whole one with fewer bytes. Set Completion to
+// end each line with one more field that tells them apart, like nginx's
+// $request_completion: "-" when a panic went through the middleware, OK
+// otherwise. OK does not tell whether the client received everything: a
+// client that left mid-body is not seen here.
 //
 // The line is written after the handler returns, also when the handler
 // panics, with a single Write call. Writes are serialised by the

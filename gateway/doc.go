@@ -15,11 +15,11 @@
 // Config.ReverseDNS the client's host name is looked up with a bounded wait
 // and cached. The engine requests come from a pool (engine.Request.Release
 // gives back the one for the next request), so a request normally costs
-// the gateway no allocation; a handler may keep its context, its URL and copies of its
-// request after it returns, but not the *http.Request it was given (see
-// "Reusing requests" in package engine). Responses stream (Flush, Hijack,
-// trailers, http.ResponseController), and a client that leaves cancels the
-// handler's context.
+// the gateway no allocation; a handler may keep its context, its URL and
+// copies of its request after it returns, but not the *http.Request it
+// was given (see "Reusing requests" in package engine). Responses stream
+// (Flush, Hijack, trailers, http.ResponseController), and a client that
+// leaves cancels the handler's context.
 //
 // Config switches the policies below on; New composes them in the order
 // given under "Order of the policies", and a policy that is off costs

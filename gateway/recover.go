@@ -17,10 +17,10 @@ import (
 // (slog.Default() when nil), with the request's method and URL. What the
 // client gets depends on how far the response had gone:
 //
-//   - nothing written yet: the headers the handler had set about its
-//     content are dropped (engine.ClearContentHeaders: the same ones an
-//     engine error page drops; cookies and the like stay) and the client
-//     gets a plain-text 500;
+//   - nothing written yet: the headers about the content the handler
+//     meant to send are dropped (engine.ClearContentHeaders: the same ones
+//     an engine error page drops; cookies, CORS headers and Vary stay) and
+//     the client gets a plain-text 500;
 //   - header (and maybe part of the body) already sent: a 500 can no
 //     longer be sent, so Recover aborts the connection by panicking with
 //     http.ErrAbortHandler, and the client sees a cut-off response rather
@@ -71,7 +71,7 @@ func (h *recoverer) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		case rw.wrote():
 			panic(http.ErrAbortHandler)
 		default:
-			engine.ClearContentHeaders(rw.Header())
+			engine.ClearContentHeaders(rw.Header(), http.StatusInternalServerError)
 			http.Error(rw, "500 Internal Server Error", http.StatusInternalServerError)
 		}
 	}()

@@ -44,6 +44,7 @@ var panicky = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		h.Set("Cache-Control", "public, max-age=3600")
 		h.Set("Set-Cookie", "session=1")
 		h.Set("X-Request-Id", "42")
+		h.Set("Vary", "Origin")
 		panic("boom")
 	}
 	_, _ = io.WriteString(w, "ok")
@@ -61,6 +62,7 @@ func TestRecoverPanicBecomes500AndServerKeepsServing(t *testing.T) {
 	assert.Empty(t, res.header.Get("Cache-Control"), "so is its caching")
 	assert.Equal(t, "session=1", res.header.Get("Set-Cookie"), "cookies stay")
 	assert.Equal(t, "42", res.header.Get("X-Request-Id"), "the app's own headers stay")
+	assert.Equal(t, "Origin", res.header.Get("Vary"), "so does Vary")
 
 	rec := receive(t, logs, "the panic's log record")
 	assert.Equal(t, slog.LevelError, rec.Level)

@@ -42,12 +42,16 @@ func (c *Client) NewRequest(method, target string, body io.Reader) *engine.Reque
 //
 // Once Run has returned, Record ends the request (req.End) as the gateway
 // does, so a context the app kept behaves as it would behind a server: it
-// reaches req only if req was asked for while it ran. req's fields stay
-// as Run left them.
+// reaches req only if req was asked for while it ran. Like the gateway,
+// Record does not end a request whose response was cut off (req.Aborted):
+// contexts kept from it still reach it. req's fields stay as Run left
+// them.
 func (c *Client) Record(req *engine.Request) *httptest.ResponseRecorder {
 	rec := httptest.NewRecorder()
 	req.Run(c.Tree, rec)
-	req.End()
+	if !req.Aborted() {
+		req.End()
+	}
 	return rec
 }
 
