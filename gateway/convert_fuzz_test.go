@@ -2,8 +2,12 @@ package gateway_test
 
 import (
 	"bufio"
+	"context"
+	"log/slog"
 	"net/http"
+	"net/http/httptest"
 	"net/netip"
+	"net/url"
 	"strings"
 	"testing"
 
@@ -47,3 +51,61 @@ func FuzzConvert(f *testing.F) {
 		}
 	})
 }
+
+// FuzzGatewayReuse serves two raw requests, one after the other, through
+// one gateway (so the second may reuse the first's engine request) and
+// checks what each app saw: its script name and path make up the request's
+// path, and what the first kept (its URL, its context) still says the same
+// after the second.
+func FuzzGatewayReuse(f *testing.F) {
+	f.Add("GET /a/b?x HTTP/1.1\r\nHost: h\r\n\r\n", "GET / HTTP/1.1\r\nHost: h\r\n\r\n")
+	f.Add("GET /a%2Fb/c HTTP/1.1\r\nHost: h\r\n\r\n", "GET /a/%20 HTTP/1.1\r\nHost: h\r\n\r\n")
+	f.Add("GET /ab HTTP/1.1\r\nHost: h\r\n\r\n", "POST /a HTTP/1.0\r\nContent-Length: 1\r\n\r\nx")
+	type seen struct {
+		script, path string
+		url          *url.URL
+		ctx          context.Context
+	}
+	f.Fuzz(func(t *testing.T, raw1, raw2 string) {
+		var got []seen
+		app := http.HandlerFunc(func(_ http.ResponseWriter, r *http.Request) {
+			got = append(got, seen{engine.ScriptName(r), r.URL.Path, r.URL, r.Context()})
+		})
+		tree := engine.NewTree()
+		tree.Logger = slog.New(slog.DiscardHandler)
+		tree.Mount("/", app)
+		tree.Mount("/a", app)
+		h := gateway.New(tree, gateway.Config{})
+		var paths []string
+		for _, raw := range []string{raw1, raw2} {
+			r, err := http.ReadRequest(bufio.NewReader(strings.NewReader(raw)))
+			if err != nil {
+				continue
+			}
+			r = r.WithContext(context.WithValue(r.Context(), fuzzKey{}, len(paths)))
+			before := len(got)
+			h.ServeHTTP(httptest.NewRecorder(), r)
+			if len(got) == before {
+				continue // not served by the app (a 400, say)
+			}
+			paths = append(paths, r.URL.Path)
+		}
+		if len(got) != len(paths) {
+			t.Fatalf("%d requests served, %d paths", len(got), len(paths))
+		}
+		for i, s := range got {
+			whole := s.script + s.path
+			if s.path == "/" && s.script+"/" != paths[i] {
+				whole = s.script // the app's "/" stands for an empty path info
+			}
+			if whole != paths[i] {
+				t.Fatalf("request %d: script %q + path %q for %q", i, s.script, s.path, paths[i])
+			}
+			if s.url.Path != s.path || s.ctx.Value(fuzzKey{}) != i {
+				t.Fatalf("request %d: what the app kept changed: %q, %v", i, s.url.Path, s.ctx.Value(fuzzKey{}))
+			}
+		}
+	})
+}
+
+type fuzzKey struct{}
