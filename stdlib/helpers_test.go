@@ -23,21 +23,9 @@ import (
 
 // testConfig is the documented defaults with an ephemeral loopback port.
 func testConfig() adapter.Config {
-	return adapter.Config{
-		On:                   true,
-		Host:                 "127.0.0.1",
-		Port:                 0,
-		SocketFileMode:       0o660,
-		SocketTimeout:        10 * time.Second,
-		AcceptedQueueSize:    -1,
-		AcceptedQueueTimeout: 10 * time.Second,
-		ShutdownTimeout:      5 * time.Second,
-		ProtocolVersion:      "HTTP/1.1",
-		MaxRequestHeaderSize: 512000,
-		MaxRequestBodySize:   100 << 20,
-		HTTP2:                true,
-		NoDelay:              true,
-	}
+	cfg := adapter.Default()
+	cfg.Port = 0
+	return cfg
 }
 
 // shortDir returns a fresh directory with a short path (unix socket paths
