@@ -23,13 +23,6 @@ func Mount(tree *engine.Tree, scriptName string, router http.Handler) *engine.Ap
 // includes the tree's script name; Router points it at the path info
 // instead, as chi's own Mount does for sub-routers. Without such a context
 // it calls router as it is.
-//
-// A chi router that finds a routing context passes the request on as it
-// got it, where an outermost one passes a copy. Behind an outer router
-// Router therefore hands the inner one a copy (r.WithContext): the engine
-// reuses the request it gives its apps, and the handlers behind chi may
-// keep theirs (see "Reusing requests" in package engine). That copy is the
-// one allocation of this setup.
 func Router(router http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		rctx := chi.RouteContext(r.Context())
@@ -40,7 +33,7 @@ func Router(router http.Handler) http.Handler {
 		outer := rctx.RoutePath
 		rctx.RoutePath = routePath(r)
 		defer func() { rctx.RoutePath = outer }()
-		router.ServeHTTP(w, r.WithContext(r.Context()))
+		router.ServeHTTP(w, r)
 	})
 }
 

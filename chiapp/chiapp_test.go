@@ -237,8 +237,8 @@ func TestEscapedPathsThroughBothRouters(t *testing.T) {
 }
 
 // The handlers of a chi router in the tree may keep their request, also
-// when another chi router sits in front of the tree: the engine reuses the
-// request it gives its apps, so Router passes a copy on.
+// when another chi router sits in front of the tree: the engine never
+// reuses the request it gives its apps.
 func TestHandlersBehindNestedChiMayKeepTheirRequest(t *testing.T) {
 	type kept struct {
 		r    *http.Request

@@ -173,47 +173,27 @@
 // before_request and after_request are published with the *Request; with
 // no listener they cost nothing.
 //
-// # Reusing requests
+// # What a handler may keep
 //
-// A front end may serve many requests with one Request. Once Run has
-// returned, End ends the request and Release returns the Request for the
-// next one: the same, Reset, when nothing may still hold it, or else a new
-// one. The gateway keeps the Requests Release returns in a pool, so a
-// request normally costs it no allocation; enginetest ends each request
-// the same way.
+// Each request gets a Request of its own, which is never reused: the
+// *http.Request, context, URL and ResponseWriter Run hands the app live in
+// it (one allocation per request, for all of them). As on net/http, a
+// handler may keep its *http.Request after it returns (an audit log, a
+// background job): r, r.URL, r.Header and r.Context() stay exactly what
+// they were, RequestFrom(r) keeps returning the same Request, and the
+// context's values stay its own request's. Its Done channel is closed once
+// the request has ended: the parent's, which net/http cancels when the
+// handler has returned, or, when the parent can never be cancelled (a
+// Request built with NewRequest, or converted from net/http/fcgi), one of
+// the Request's own that Run closes when it returns. A kept context keeps
+// alive its own request and nothing of any other.
 //
-// What the application may keep once its handler has returned, in a
-// goroutine say, is what belongs to its own request:
-//
-//   - its context, r.Context(), and any context derived from it
-//     (context.WithoutCancel, say). Each request gets its own, carrying the
-//     request's values and ScriptName (the one the tree chose) for good.
-//     After End, FromContext on it returns nil, unless the Request was
-//     handed out while it ran: asked for (RequestFrom, FromContext), given
-//     to a bus listener, or its connection hijacked through the engine's
-//     writer (http.ResponseController and a plain type assertion do so).
-//     Such a Request is never reused, and FromContext keeps returning it;
-//     the same goes for a Request the front end never ends (the gateway
-//     does not end one whose response was cut off);
-//   - its URL, r.URL;
-//   - a copy of its *http.Request (r.WithContext, r.Clone), with everything
-//     the copy points to, except the temporary files of a multipart form
-//     parsed on the request Run handed out, which Run removes as net/http
-//     does.
-//
-// What it must not keep is the *http.Request itself that the engine hands
-// to handlers, hooks and the error page: it lives in the Request and is
-// reused with it, like the http.ResponseWriter. http.TimeoutHandler, chi
-// (the outermost router, or one behind chiapp.Router) and any middleware
-// that calls r.WithContext pass a copy on, so the handlers behind them may
-// keep theirs; a handler called by the tree directly, or behind a
-// ServeMux, gets the engine's own.
-//
-// The contexts, and the URLs of apps below the root, come from batches a
-// Request allocates (growing to 16 contexts and 8 URLs), so reuse costs no
-// allocation per request. The price is memory: a batch lives as long as
-// any context or URL taken from it, and a pooled Request keeps its batch
-// alive, with the contexts of the last few requests it served (and what
-// their parent contexts hold). A Request that was handed out costs the
-// gateway a new one for the next request: one allocation.
+// What a handler must not do after it returned, as on net/http, is use its
+// ResponseWriter or read its request's body. The engine makes the first
+// harmless: once Run has returned, the writer refuses every call (writes
+// return ErrRequestEnded and are dropped, Header returns a map nobody
+// sends, Hijack fails, Unwrap returns a writer that refuses everything),
+// so a late write never reaches another client's response and never
+// panics. Run waits for a call that is reaching the front end's writer
+// when the request ends, so nothing slips through in between.
 package engine

@@ -6,7 +6,7 @@ import (
 	"net"
 	"net/http"
 	"net/url"
-	"sync/atomic"
+	"sync"
 	"time"
 )
 
@@ -15,11 +15,11 @@ import (
 // gateway does so for every net/http call, an in-process client (package
 // enginetest) or a test can do so from plain values.
 //
-// A Request is not safe for concurrent use. A front end may serve many
-// requests with one Request, as the gateway does with a pool: once Run has
-// returned, Release ends the request and says which Request serves the
-// next one. What the application may keep of a request, and what it must
-// not, is told in the package documentation under "Reusing requests".
+// A Request serves one request: Run is called once, and the Request is
+// never reused afterwards, so whoever keeps it, or the *http.Request and
+// context the application was given, keeps that request's own values (see
+// "What a handler may keep" in the package documentation). A Request is
+// not safe for concurrent use while Run runs.
 type Request struct {
 	// Method is the request method ("GET", "POST", …).
 	Method string
@@ -73,12 +73,17 @@ type Request struct {
 	// http.ErrAbortHandler only when Source is set).
 	Source *http.Request
 
-	ctx    context.Context
-	lease  lease // which contexts still reach this Request
-	spares spares
-	app    http.Request // the request handed to the application
+	ctx context.Context // SetContext's; nil: see parentContext
 
-	rw       responseWriter
+	// What the application is handed lives here, so that a request costs
+	// one allocation: its *http.Request, its context, its URL (when it is
+	// not Source's) and its ResponseWriter. None of it is ever reused.
+	app    http.Request
+	appCtx requestCtx
+	appURL url.URL
+	rw     responseWriter
+	end    ending // closes appCtx's own Done channel, if one was asked for
+
 	tree     *Tree
 	hooks    *hookSet
 	failure  error // the error being answered, for the error hooks
@@ -147,89 +152,6 @@ func (r *Request) Context() context.Context {
 // a context derived from it, so its cancellation reaches the handler.
 func (r *Request) SetContext(ctx context.Context) { r.ctx = ctx }
 
-// Reset clears every field so that the Request can serve another request
-// without allocating again; what it keeps is private and saves
-// allocations. The contexts Run handed out so far stop reaching r:
-// FromContext returns nil for them from now on.
-//
-// Reset reuses r whatever still holds it. A front end serving arbitrary
-// handlers calls Release instead, which never reuses a Request somebody
-// may still hold.
-func (r *Request) Reset() {
-	r.lease.renew()
-	r.reset()
-}
-
-// End ends r's request, once Run has returned: the contexts handed out for
-// it stop reaching r (FromContext returns nil for them), unless r was
-// handed out while it ran — asked for through RequestFrom or FromContext,
-// given to a bus listener — or the handler hijacked the connection (a
-// WebSocket handler often goes on with its request). It reports whether
-// nothing may still hold r, so that r may be Reset and reused. End leaves
-// r's fields as they are.
-func (r *Request) End() bool {
-	if r.rw.hijacked {
-		r.lease.claim(r.lease.gen())
-		return false
-	}
-	return r.lease.retire()
-}
-
-// Release ends r's request (End) and returns a Request for the next one:
-// r itself, Reset, when nothing may still hold it; otherwise a new Request
-// that takes over what r kept to save allocations, while r stays as it is
-// for whoever holds it. A front end that pools Requests puts back what
-// Release returns.
-func (r *Request) Release() *Request {
-	if r.End() {
-		r.reset()
-		return r
-	}
-	next := new(Request)
-	if r.spares.owner == r { // not those of the Request r is a copy of
-		next.spares, r.spares = r.spares, spares{}
-		next.spares.owner = next
-	}
-	return next
-}
-
-func (r *Request) reset() {
-	r.Method, r.ScriptName, r.PathInfo, r.QueryString = "", "", "", ""
-	r.Protocol, r.ServerProtocol, r.Scheme, r.Host = "", "", "", ""
-	r.Header, r.Body, r.ContentLength = nil, nil, 0
-	r.RemoteAddr, r.LocalAddr, r.RemoteHost = "", nil, ""
-	r.ID, r.Start, r.Source = 0, time.Time{}, nil
-	r.ctx = nil
-	r.app = http.Request{} // its context, URL, header, body, form
-	r.rw = responseWriter{}
-	r.tree, r.hooks, r.failure, r.answered, r.abort = nil, nil, nil, false, false
-}
-
-// spares are what a Request keeps from one request to the next to save
-// allocations: the contexts and URLs it gives each request's application,
-// which are taken from batches (see slab), and request IDs reserved in
-// runs (see idBlock). They belong to one Request, owner: a copy of the
-// Request starts spares of its own.
-//
-// A batch stays alive while any context or URL taken from it does, and
-// while its Request is pooled with it: a pooled Request keeps alive the
-// contexts (and through them the values of the server's context) of up to
-// contextBatch-1 requests it served, and the URLs of up to urlBatch-1.
-type spares struct {
-	owner *Request
-	ctxs  slab[requestCtx]
-	urls  slab[url.URL]
-	ids   idBlock
-}
-
-// spare returns r's spares, starting them if r is new or a copy.
-func (r *Request) spare() *spares {
-	if r.spares.owner != r {
-		r.spares = spares{owner: r}
-	}
-	return &r.spares
-}
-
 // Err returns the error Run is answering (an *HTTPError or *HTTPRedirect),
 // for hooks at BeforeErrorResponse and AfterErrorResponse; nil otherwise.
 func (r *Request) Err() error { return r.failure }
@@ -256,13 +178,13 @@ func (r *Request) ResponseProtocol() string {
 func (r *Request) Path() string { return r.ScriptName + r.PathInfo }
 
 // RequestFrom returns the engine request behind an application's
-// *http.Request, or nil when r did not come through Run, or its request
-// has ended (End, Release) without its Request being handed out; see
-// "Reusing requests" in the package documentation.
+// *http.Request, or nil when r did not come through Run. It keeps
+// returning the same Request for as long as anyone holds r (or a request
+// or context derived from it), also after the request has ended.
 func RequestFrom(r *http.Request) *Request { return FromContext(r.Context()) }
 
 // FromContext returns the engine request whose context ctx is or derives
-// from, or nil. A Request returned once is never reused by Release.
+// from, or nil.
 func FromContext(ctx context.Context) *Request {
 	req, _ := ctx.Value(requestKey{}).(*Request)
 	return req
@@ -270,8 +192,7 @@ func FromContext(ctx context.Context) *Request {
 
 // ScriptName returns the mount point of the app serving r ("" for the root
 // app, or when r did not come through Run): Request.ScriptName as it was
-// when the tree chose the app. It stays right after the request has ended,
-// and asking does not keep the Request from reuse.
+// when the tree chose the app.
 func ScriptName(r *http.Request) string {
 	s, _ := r.Context().Value(scriptNameKey{}).(string)
 	return s
@@ -284,80 +205,85 @@ type (
 	scriptNameKey struct{}
 )
 
-// requestCtx is the application's context: the request's own context plus
-// the engine request and its script name as values. Each request gets its
-// own (it is the only allocation of a reused Request), so that a context
-// kept after the request still carries its own request's values.
+// requestCtx is the application's context: the request's own context
+// plus the engine request and its script name as values.
+//
+// Its Done channel is its parent's when the parent has one (net/http
+// cancels a request's context once the handler has returned). A parent
+// that can never be cancelled (context.Background, as for a request built
+// with NewRequest or converted from net/http/fcgi) gets a channel of the
+// Request's own, closed when Run returns, so that Done is closed once the
+// request has ended whichever front end served it.
 type requestCtx struct {
 	context.Context
 	req    *Request
-	gen    uint64 // the generation of req this context belongs to
 	script string
 }
 
 func (c *requestCtx) Value(key any) any {
 	switch key.(type) {
 	case requestKey:
-		if c.req.lease.claim(c.gen) {
-			return c.req
-		}
-		return nil
+		return c.req
 	case scriptNameKey:
 		return c.script
 	}
 	return c.Context.Value(key)
 }
 
-// lease tells which contexts may still reach a Request, and whether one
-// did: a generation, bumped each time the Request is retired, and a
-// "claimed" bit, set when a context of the current generation handed the
-// Request out. Both live in one word, so that claiming and retiring
-// cannot interleave: either the claim comes first and the Request is
-// never reused, or the retirement does and the claim finds nothing.
-//
-// It is a plain word used through sync/atomic, not an atomic.Uint64, so
-// that a Request can still be copied: a snapshot of its fields, which is
-// not one of the requests the original served (see spares).
-type lease struct{ word uint64 }
-
-const claimedBit = 1
-
-func (l *lease) gen() uint64 { return atomic.LoadUint64(&l.word) >> 1 }
-
-// claim reports whether the Request is still in generation gen, marking it
-// claimed if so.
-func (l *lease) claim(gen uint64) bool {
-	for {
-		w := atomic.LoadUint64(&l.word)
-		if w>>1 != gen {
-			return false
-		}
-		if w&claimedBit != 0 || atomic.CompareAndSwapUint64(&l.word, w, w|claimedBit) {
-			return true
-		}
+func (c *requestCtx) Done() <-chan struct{} {
+	if d := c.Context.Done(); d != nil {
+		return d
 	}
+	return c.req.end.done()
 }
 
-// retire moves the Request to the next generation, unless it was claimed
-// (then it reports false and stays as it is, for whoever claimed it).
-func (l *lease) retire() bool {
-	for {
-		w := atomic.LoadUint64(&l.word)
-		if w&claimedBit != 0 {
-			return false
-		}
-		if atomic.CompareAndSwapUint64(&l.word, w, w+2) {
-			return true
-		}
+func (c *requestCtx) Err() error {
+	if err := c.Context.Err(); err != nil {
+		return err
 	}
+	if c.Context.Done() == nil && c.req.end.over() {
+		return context.Canceled
+	}
+	return nil
 }
 
-// renew moves the Request to the next generation, claimed or not.
-func (l *lease) renew() {
-	for {
-		w := atomic.LoadUint64(&l.word)
-		if atomic.CompareAndSwapUint64(&l.word, w, (w&^claimedBit)+2) {
-			return
+func (c *requestCtx) String() string { return "engine.Request context" }
+
+// ending is the end of a request as its context sees it: the Done channel
+// of a context whose parent has none, made when first asked for and
+// closed when Run returns.
+type ending struct {
+	mu     sync.Mutex
+	ch     chan struct{} // nil until asked for; guarded by mu
+	ended  bool          // Run has returned; guarded by mu
+	closed bool          // ch is closed; guarded by mu
+}
+
+func (e *ending) done() <-chan struct{} {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if e.ch == nil {
+		e.ch = make(chan struct{})
+		if e.ended {
+			close(e.ch)
+			e.closed = true
 		}
 	}
+	return e.ch
+}
+
+func (e *ending) over() bool {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	return e.ended
+}
+
+func (e *ending) finish() {
+	e.mu.Lock()
+	e.ended = true
+	if e.ch != nil && !e.closed {
+		close(e.ch)
+		e.closed = true
+	}
+	e.mu.Unlock()
 }

@@ -6,25 +6,19 @@ import (
 	"strings"
 )
 
-// prepare builds the *http.Request the application sees, inside r so that
-// a reused r costs no allocation for it: a shallow copy of Source (or a
-// request built from r's fields), with URL.Path set to PathInfo and a
-// context that carries r.
-//
-// Two things are new for every request, because a handler may keep them:
-// the context (see requestCtx), and the URL when it differs from Source's
-// (an app mounted below the root, or a request not converted from
-// net/http); both come from slabs. An app at the root of a converted
-// request shares Source's URL, as a copy made by r.WithContext would.
+// prepare builds the *http.Request the application sees, inside r: a
+// shallow copy of Source (or a request built from r's fields), with
+// URL.Path set to PathInfo and a context that carries r. An app at the
+// root of a converted request shares Source's URL, as a copy made by
+// r.WithContext would; any other app gets a URL of its own (r.appURL).
 //
 // Path values set by a ServeMux in front of the engine are not carried
 // over (the engine is the router from here on).
 func (r *Request) prepare() {
-	ctx := r.spare().ctxs.next(contextBatch)
-	*ctx = requestCtx{Context: r.parentContext(), req: r, gen: r.lease.gen(), script: r.ScriptName}
+	r.appCtx = requestCtx{Context: r.parentContext(), req: r, script: r.ScriptName}
 	// http.Request's context can only be set through WithContext; the
 	// copy it makes stays on the stack, and its value becomes r.app.
-	r.app = *new(http.Request).WithContext(ctx)
+	r.app = *new(http.Request).WithContext(&r.appCtx)
 	a := &r.app
 	var u *url.URL
 	if src := r.Source; src != nil {
@@ -48,7 +42,7 @@ func (r *Request) prepare() {
 			a.URL = src.URL
 			return
 		}
-		u = r.spare().urls.next(urlBatch)
+		u = &r.appURL
 		if src.URL != nil {
 			*u = *src.URL
 		} else {
@@ -81,7 +75,7 @@ func (r *Request) prepare() {
 		if r.QueryString != "" {
 			a.RequestURI += "?" + r.QueryString
 		}
-		u = r.spare().urls.next(urlBatch)
+		u = &r.appURL
 		*u = url.URL{RawQuery: r.QueryString}
 	}
 	u.Path = r.PathInfo
@@ -108,34 +102,3 @@ func (r *Request) prepare() {
 	}
 	a.URL = u
 }
-
-// slab hands out values of T, each only once, allocating them in batches
-// that double in size up to max: a Request that serves a single request
-// allocates one value, a Request reused for many makes one allocation per
-// max requests for the context and the URL it gives each application. A
-// batch stays alive as long as one of its values is kept.
-type slab[T any] struct {
-	free []T
-	size int // of the last batch
-}
-
-func (s *slab[T]) next(max int) *T {
-	if len(s.free) == 0 {
-		s.size = min(2*s.size, max)
-		if s.size == 0 {
-			s.size = 1
-		}
-		s.free = make([]T, s.size)
-	}
-	p := &s.free[0]
-	if s.free = s.free[1:]; len(s.free) == 0 {
-		s.free = nil // an empty slice would still hold the batch
-	}
-	return p
-}
-
-// Batch sizes of the contexts (48 bytes each) and URLs (144 bytes).
-const (
-	contextBatch = 16
-	urlBatch     = 8
-)

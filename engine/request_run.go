@@ -34,7 +34,14 @@ import (
 //     the temporary files of a multipart form parsed on the request Run
 //     handed the app (as net/http does for the requests it hands out,
 //     unless the connection was hijacked). A form parsed on a copy of it
-//     (chi's, say) is as much out of reach as it is for net/http.
+//     (chi's, say) is as much out of reach as it is for net/http;
+//  9. ends the request: from now on the ResponseWriter the app was given
+//     refuses writes (ErrRequestEnded), and the app's context is done
+//     once its parent is (net/http cancels it right after), or at once
+//     when the parent can never be cancelled.
+//
+// Run serves r once: calling it again panics. Nothing of r is reused, so
+// whatever the app keeps of its request stays its own.
 //
 // A failure after the header was sent cannot change the response: it is
 // logged, and for a request converted from net/http (Source set) the
@@ -42,14 +49,18 @@ import (
 // done, so the client cannot mistake the truncated response for a whole
 // one. A handler that panics with http.ErrAbortHandler gets the same.
 func (r *Request) Run(t *Tree, w http.ResponseWriter) {
+	if r.tree != nil {
+		panic("engine: Request.Run called twice; a Request serves one request")
+	}
 	if r.Start.IsZero() {
 		r.Start = time.Now()
 	}
 	if r.ID == 0 {
-		r.ID = r.spare().ids.take(t)
+		r.ID = t.ids.Add(1)
 	}
 	r.tree = t
-	r.rw.reset(w, r)
+	r.rw.w, r.rw.req = w, r
+	defer r.finish()
 	st := t.load()
 	if t.Bus != nil && t.Bus.Listeners(ChannelBeforeRequest) > 0 {
 		r.publish(ChannelBeforeRequest)
@@ -238,8 +249,6 @@ func (r *Request) logFailure(p HookPoint, err error) {
 }
 
 func (r *Request) publish(channel string) {
-	// A listener may keep the request: it must never be reused.
-	r.lease.claim(r.lease.gen())
 	if _, err := r.tree.Bus.Publish(r.Context(), channel, r); err != nil {
 		r.tree.logger().Error("request listener failed", "channel", channel, "request", r.ID, "err", err)
 	}
@@ -252,6 +261,14 @@ func (t *Tree) logger() *slog.Logger {
 	return slog.Default()
 }
 
+// finish ends the request once Run is done: later writes on the
+// application's ResponseWriter are refused (see responseWriter.end), and
+// a context whose parent cannot be cancelled sees Done closed.
+func (r *Request) finish() {
+	r.rw.end()
+	r.end.finish()
+}
+
 // parentContext is the context the application's context derives from.
 func (r *Request) parentContext() context.Context {
 	if r.ctx != nil {
@@ -261,31 +278,4 @@ func (r *Request) parentContext() context.Context {
 		return r.Source.Context()
 	}
 	return context.Background()
-}
-
-// idBlock is a run of request IDs a Request has reserved from a tree's
-// counter, so that a Request serving many requests touches the counter,
-// which every core shares, once per many of them. The runs double in size
-// up to 64: a Request used once takes a single ID. IDs are unique within
-// the tree, but requests served at the same time by different Requests
-// are not numbered in the order they arrived, and IDs reserved by a
-// Request that stops serving the tree are never used.
-type idBlock struct {
-	tree       *Tree
-	next, last uint64 // next+1 is the next ID to hand out, last the last reserved
-	size       uint64
-}
-
-func (b *idBlock) take(t *Tree) uint64 {
-	if b.tree != t {
-		*b = idBlock{tree: t}
-	}
-	if b.next == b.last {
-		b.size = min(max(2*b.size, 1), 64)
-		b.last = t.ids.Add(b.size)
-		b.next = b.last - b.size
-		b.tree = t
-	}
-	b.next++
-	return b.next
 }

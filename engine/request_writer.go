@@ -6,11 +6,17 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"sync/atomic"
 )
 
 // errReplaced is returned by writes of a handler whose response was
 // replaced by an error response (a BeforeFinalize hook failed).
 var errReplaced = errors.New("engine: response replaced by an error response")
+
+// ErrRequestEnded is returned by the ResponseWriter an app was given when
+// it is used after Run has returned (a writer kept by a goroutine, say):
+// the call is dropped, so it can reach no other response.
+var ErrRequestEnded = errors.New("engine: ResponseWriter used after the request ended")
 
 // responseWriter is what the application writes to. It passes everything
 // to the front end's writer and notes whether the header went out, so
@@ -18,9 +24,22 @@ var errReplaced = errors.New("engine: response replaced by an error response")
 // the BeforeFinalize hooks just before the header is sent. Flush, Hijack,
 // ReadFrom and Unwrap (for http.ResponseController) reach the front end's
 // writer.
+//
+// Once Run has returned, every call is refused (end): a write returns
+// ErrRequestEnded, Header returns a map nobody sends, Unwrap a writer that
+// refuses everything. The front end's writer, which it may reuse for
+// another response as soon as its handler returns, is out of reach.
 type responseWriter struct {
-	w           http.ResponseWriter
-	req         *Request
+	w   http.ResponseWriter
+	req *Request
+
+	// calls is 2 × the calls that are reaching w, plus 1 once the request
+	// ended; drained, made by end when it has to wait, is closed by the
+	// call that brings the count to 0 after that (see enter, leave, end).
+	calls   atomic.Int32
+	drained chan struct{}
+	woken   atomic.Bool // drained was closed
+
 	wroteHeader bool // the final header was sent (or the conn hijacked)
 	finalized   bool // BeforeFinalize ran (or must not run)
 	replaced    bool // an error response took the handler's place
@@ -28,13 +47,66 @@ type responseWriter struct {
 	hijacked    bool // the handler took the connection
 }
 
-func (rw *responseWriter) reset(w http.ResponseWriter, r *Request) {
-	*rw = responseWriter{w: w, req: r}
+// enter reports whether a call may reach w: the request has not ended.
+// A call that may must leave once it is done with w.
+func (rw *responseWriter) enter() bool {
+	if rw.calls.Add(2)&1 != 0 {
+		rw.leave()
+		return false
+	}
+	return true
 }
 
-func (rw *responseWriter) Header() http.Header { return rw.w.Header() }
+func (rw *responseWriter) leave() {
+	if rw.calls.Add(-2) == 1 && rw.drained != nil && rw.woken.CompareAndSwap(false, true) {
+		close(rw.drained)
+	}
+}
+
+// end refuses every call from now on and waits for those that are still
+// reaching w (a goroutine that kept the writer, writing while Run
+// returns); a write blocked on a slow client holds it up until the front
+// end's write deadline, or its stop, ends that write. Then it lets go of
+// w: a Request kept after its end (through a context, say) does not keep
+// the front end's writer alive, nor what that writer holds (net/http's
+// holds its connection, and through it the connection's next request).
+func (rw *responseWriter) end() {
+	if !rw.calls.CompareAndSwap(0, 1) {
+		rw.drained = make(chan struct{}) // before the bit: leave reads it after
+		if rw.calls.Or(1)>>1 != 0 {
+			<-rw.drained
+		}
+	}
+	rw.w = nil
+}
+
+// ended is the writer Unwrap returns once the request has ended.
+type ended struct{}
+
+func (ended) Header() http.Header       { return http.Header{} }
+func (ended) Write([]byte) (int, error) { return 0, ErrRequestEnded }
+func (ended) WriteHeader(int)           {}
+func (ended) FlushError() error         { return ErrRequestEnded }
+
+// Header returns the front end's header map while the request runs,
+// and after it a fresh map that nobody sends.
+func (rw *responseWriter) Header() http.Header {
+	if !rw.enter() {
+		return http.Header{}
+	}
+	defer rw.leave()
+	return rw.w.Header()
+}
 
 func (rw *responseWriter) WriteHeader(code int) {
+	if !rw.enter() {
+		return
+	}
+	defer rw.leave()
+	rw.writeHeader(code)
+}
+
+func (rw *responseWriter) writeHeader(code int) {
 	if rw.wroteHeader || rw.replaced {
 		if !rw.replaced {
 			rw.w.WriteHeader(code) // let net/http log the superfluous call
@@ -61,8 +133,12 @@ func (rw *responseWriter) WriteHeader(code int) {
 }
 
 func (rw *responseWriter) Write(p []byte) (int, error) {
+	if !rw.enter() {
+		return 0, ErrRequestEnded
+	}
+	defer rw.leave()
 	if !rw.wroteHeader {
-		rw.WriteHeader(http.StatusOK)
+		rw.writeHeader(http.StatusOK)
 	}
 	if rw.replaced {
 		return 0, errReplaced
@@ -76,8 +152,12 @@ func (rw *responseWriter) Write(p []byte) (int, error) {
 // WriteString keeps io.WriteString free of a []byte conversion when the
 // front end's writer can take strings.
 func (rw *responseWriter) WriteString(s string) (int, error) {
+	if !rw.enter() {
+		return 0, ErrRequestEnded
+	}
+	defer rw.leave()
 	if !rw.wroteHeader {
-		rw.WriteHeader(http.StatusOK)
+		rw.writeHeader(http.StatusOK)
 	}
 	if rw.replaced {
 		return 0, errReplaced
@@ -90,8 +170,12 @@ func (rw *responseWriter) WriteString(s string) (int, error) {
 
 // ReadFrom lets io.Copy use the front end's fast path (sendfile).
 func (rw *responseWriter) ReadFrom(src io.Reader) (int64, error) {
+	if !rw.enter() {
+		return 0, ErrRequestEnded
+	}
+	defer rw.leave()
 	if !rw.wroteHeader {
-		rw.WriteHeader(http.StatusOK)
+		rw.writeHeader(http.StatusOK)
 	}
 	if rw.replaced {
 		return 0, errReplaced
@@ -99,7 +183,17 @@ func (rw *responseWriter) ReadFrom(src io.Reader) (int64, error) {
 	if rf, ok := rw.w.(io.ReaderFrom); ok && !rw.dropBody {
 		return rf.ReadFrom(src)
 	}
-	return io.Copy(writerOnly{rw}, src)
+	return io.Copy(writerOnly{bodyWriter{rw}}, src)
+}
+
+// bodyWriter writes to rw as one of rw's own calls, already entered.
+type bodyWriter struct{ rw *responseWriter }
+
+func (b bodyWriter) Write(p []byte) (int, error) {
+	if b.rw.dropBody {
+		return len(p), nil
+	}
+	return b.rw.w.Write(p)
 }
 
 // writerOnly hides ReadFrom from io.Copy, which would call it again.
@@ -110,8 +204,12 @@ func (rw *responseWriter) Flush() { rw.FlushError() } //nolint:errcheck // http.
 // FlushError sends the header, if not yet, and what was written so far.
 // http.ResponseController calls it.
 func (rw *responseWriter) FlushError() error {
+	if !rw.enter() {
+		return ErrRequestEnded
+	}
+	defer rw.leave()
 	if !rw.wroteHeader {
-		rw.WriteHeader(http.StatusOK)
+		rw.writeHeader(http.StatusOK)
 	}
 	if rw.replaced {
 		return errReplaced
@@ -129,6 +227,10 @@ func (rw *responseWriter) FlushError() error {
 // Hijack hands the connection to the handler (a WebSocket upgrade, say).
 // The engine writes nothing on it afterwards.
 func (rw *responseWriter) Hijack() (net.Conn, *bufio.ReadWriter, error) {
+	if !rw.enter() {
+		return nil, nil, ErrRequestEnded
+	}
+	defer rw.leave()
 	var (
 		c   net.Conn
 		brw *bufio.ReadWriter
@@ -145,5 +247,12 @@ func (rw *responseWriter) Hijack() (net.Conn, *bufio.ReadWriter, error) {
 	return c, brw, err
 }
 
-// Unwrap returns the front end's writer, for http.ResponseController.
-func (rw *responseWriter) Unwrap() http.ResponseWriter { return rw.w }
+// Unwrap returns the front end's writer, for http.ResponseController;
+// once the request has ended, a writer that refuses everything.
+func (rw *responseWriter) Unwrap() http.ResponseWriter {
+	if !rw.enter() {
+		return ended{}
+	}
+	defer rw.leave()
+	return rw.w
+}

@@ -58,18 +58,14 @@ type AccessLogger struct {
 	// Completion ends each line with OK, or "-" for a response cut off.
 	Completion bool
 
-	mu      sync.Mutex // serialises Writes to Out
-	writers writerPool
-	bufs    sync.Pool // of *[]byte, line buffers
+	mu   sync.Mutex // serialises Writes to Out
+	bufs sync.Pool  // of *[]byte, line buffers
 }
 
 // Middleware wraps next so that each request it serves is logged.
 func (a *AccessLogger) Middleware(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		rw, owned := a.writers.get(w)
-		if owned {
-			defer a.writers.put(rw)
-		}
+		rw := wrap(w)
 		// The request line is taken now: a handler below may change r
 		// (Protocol lowers its protocol).
 		start := a.now()
@@ -156,12 +152,8 @@ func AccessLogSlog(l *slog.Logger) func(http.Handler) http.Handler {
 		l = slog.Default()
 	}
 	return func(next http.Handler) http.Handler {
-		var writers writerPool
 		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-			rw, owned := writers.get(w)
-			if owned {
-				defer writers.put(rw)
-			}
+			rw := wrap(w)
 			start := time.Now()
 			method, uri, proto := r.Method, requestURI(r), r.Proto
 			finished := false

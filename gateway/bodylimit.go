@@ -44,9 +44,8 @@ func MaxBodySize(limit int64) func(http.Handler) http.Handler {
 
 // bodyLimiter is MaxBodySize's handler.
 type bodyLimiter struct {
-	limit   int64
-	next    http.Handler
-	writers writerPool
+	limit int64
+	next  http.Handler
 }
 
 func (b *bodyLimiter) ServeHTTP(w http.ResponseWriter, r *http.Request) {
@@ -58,10 +57,7 @@ func (b *bodyLimiter) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		b.next.ServeHTTP(w, r)
 		return
 	}
-	rw, owned := b.writers.get(w)
-	if owned {
-		defer b.writers.put(rw)
-	}
+	rw := wrap(w)
 	// MaxBytesReader tells net/http's own response writer (found below
 	// any wrappers) to close the connection once the limit is hit.
 	body := &limitedBody{ReadCloser: http.MaxBytesReader(innermost(w), r.Body, b.limit)}

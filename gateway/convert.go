@@ -6,7 +6,7 @@ import (
 	"github.com/seed-49a6713b/cherrygo/engine"
 )
 
-// Convert fills dst, a blank (or Reset) engine request, from r: method,
+// Convert fills dst, a new engine request, from r: method,
 // path (all of it in PathInfo, ScriptName ""), query, protocols, scheme,
 // host, the client's address, and r's own header map, body and context,
 // which are shared, never copied. serverProtocol is the server's highest

@@ -34,8 +34,8 @@ func FuzzConvert(f *testing.F) {
 			return
 		}
 		r.RemoteAddr = remote
-		var req engine.Request
-		gateway.Convert(&req, r, "HTTP/1.1")
+		req := new(engine.Request)
+		gateway.Convert(req, r, "HTTP/1.1")
 		if req.Method != r.Method || req.PathInfo != r.URL.Path || req.QueryString != r.URL.RawQuery ||
 			req.Protocol != r.Proto || req.Host != r.Host || req.ContentLength != r.ContentLength {
 			t.Fatalf("Convert(%q) = %+v", raw, req)
@@ -52,12 +52,11 @@ func FuzzConvert(f *testing.F) {
 	})
 }
 
-// FuzzGatewayReuse serves two raw requests, one after the other, through
-// one gateway (so the second may reuse the first's engine request) and
-// checks what each app saw: its script name and path make up the request's
-// path, and what the first kept (its URL, its context) still says the same
-// after the second.
-func FuzzGatewayReuse(f *testing.F) {
+// FuzzGatewayTwoRequests serves two raw requests, one after the other,
+// through one gateway and checks what each app saw: its script name and
+// path make up the request's path, and what the first kept (its URL, its
+// context) still says the same after the second.
+func FuzzGatewayTwoRequests(f *testing.F) {
 	f.Add("GET /a/b?x HTTP/1.1\r\nHost: h\r\n\r\n", "GET / HTTP/1.1\r\nHost: h\r\n\r\n")
 	f.Add("GET /a%2Fb/c HTTP/1.1\r\nHost: h\r\n\r\n", "GET /a/%20 HTTP/1.1\r\nHost: h\r\n\r\n")
 	f.Add("GET /ab HTTP/1.1\r\nHost: h\r\n\r\n", "POST /a HTTP/1.0\r\nContent-Length: 1\r\n\r\nx")

@@ -13,11 +13,12 @@
 // header map, body and context are the *http.Request's own, never copied,
 // and the local address is read from the context only when asked for. With
 // Config.ReverseDNS the client's host name is looked up with a bounded wait
-// and cached. The engine requests come from a pool (engine.Request.Release
-// gives back the one for the next request), so a request normally costs
-// the gateway no allocation; a handler may keep its context, its URL and
-// copies of its request after it returns, but not the *http.Request it
-// was given (see "Reusing requests" in package engine). Responses stream
+// and cached. Every call gets a new engine.Request, never reused (one
+// allocation), so a handler keeps net/http's contract whole: it may keep
+// its *http.Request, URL, header and context after it returns, and a
+// write on its ResponseWriter after that is refused with
+// engine.ErrRequestEnded (see "What a handler may keep" in package
+// engine). Responses stream
 // (Flush, Hijack, trailers, http.ResponseController), and a client that
 // leaves cancels the handler's context.
 //
@@ -60,11 +61,14 @@
 //
 // The policies that need to see the response (AccessLog, Statistics,
 // Recover, MaxBodySize for chunked bodies) wrap the ResponseWriter in a
-// pooled recorder, shared when one policy sits inside another. The wrapper
+// recorder, one per request however many of them are on (the outermost
+// makes it, the others share it). It is never pooled: the application can
+// reach it through Unwrap, so it must stay its own request's. The wrapper
 // keeps the optional interfaces reachable: http.Flusher, http.Hijacker,
 // io.ReaderFrom directly, and everything http.ResponseController knows
-// through Unwrap. Counting a request, admitting it through a free pool
-// slot and checking a declared body length allocate nothing.
+// through Unwrap. Beyond that recorder, counting a request, admitting it
+// through a free pool slot and checking a declared body length allocate
+// nothing.
 //
 // # Order of the policies
 //

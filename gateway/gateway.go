@@ -3,7 +3,6 @@ package gateway
 import (
 	"net/http"
 	"strings"
-	"sync"
 
 	"github.com/seed-49a6713b/cherrygo/engine"
 )
@@ -12,12 +11,12 @@ import (
 // backend, that turns each call into an engine.Request (see Convert) and
 // runs it on tree, behind the policies cfg switches on.
 //
-// The engine requests come from a pool of the gateway's and share the
-// *http.Request's header map, body and context, so a request normally
-// costs the gateway no allocation. A handler may keep its context, its URL
-// and copies of its request after it returns, but not the *http.Request it
-// was given; an engine request somebody asked for (engine.RequestFrom) is
-// never reused. See "Reusing requests" in package engine.
+// Each call gets an engine request of its own, which shares the
+// *http.Request's header map, body and context and is never reused: one
+// allocation per request, which holds everything the application is
+// handed. A handler may keep its *http.Request, its URL, header and
+// context after it returns, as on net/http; a write on its ResponseWriter
+// after it returned is refused (engine.ErrRequestEnded).
 //
 // Error pages, tracebacks and the bus's per-request channels are the
 // tree's business (engine.Tree's fields), since every server of a tree
@@ -36,15 +35,10 @@ type gateway struct {
 	proto string
 	dns   *engine.ReverseDNS // nil: reverse DNS off
 	mount func(*http.Request) string
-
-	requests sync.Pool // of *engine.Request, released for reuse
 }
 
 func (g *gateway) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	req, _ := g.requests.Get().(*engine.Request)
-	if req == nil {
-		req = new(engine.Request)
-	}
+	req := new(engine.Request)
 	Convert(req, r, g.proto)
 	if g.mount != nil {
 		if prefix := g.mount(r); prefix != "" && strings.HasPrefix(req.PathInfo, prefix) {
@@ -54,10 +48,7 @@ func (g *gateway) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if g.dns != nil {
 		req.RemoteHost = g.dns.Lookup(r.Context(), req.Remote().Addr())
 	}
-	// Run panics to cut the connection of an aborted response: the
-	// request is then left to the garbage collector, never reused.
 	req.Run(g.tree, w)
-	g.requests.Put(req.Release())
 }
 
 // policies wraps h in the policies cfg switches on, outermost first

@@ -41,16 +41,12 @@ func Recover(logger *slog.Logger) func(http.Handler) http.Handler {
 
 // recoverer is Recover's handler.
 type recoverer struct {
-	logger  *slog.Logger
-	next    http.Handler
-	writers writerPool
+	logger *slog.Logger
+	next   http.Handler
 }
 
 func (h *recoverer) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	rw, owned := h.writers.get(w)
-	if owned {
-		defer h.writers.put(rw)
-	}
+	rw := wrap(w)
 	defer func() {
 		v := recover()
 		if v == nil {

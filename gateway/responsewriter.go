@@ -5,7 +5,6 @@ import (
 	"io"
 	"net"
 	"net/http"
-	"sync"
 )
 
 // responseWriter wraps the http.ResponseWriter a policy receives and
@@ -22,8 +21,8 @@ import (
 // as http.ResponseController would.
 //
 // A responseWriter belongs to one request and is used by the handler's
-// goroutine; like any ResponseWriter it must not be used after ServeHTTP
-// returns (it goes back to a pool and serves another request).
+// goroutine. It is never reused: the application can reach it (through
+// the engine's writer's Unwrap), so it must stay its own request's.
 type responseWriter struct {
 	http.ResponseWriter
 	status   int   // first final (non-1xx) status sent; 0 until then
@@ -143,32 +142,12 @@ func (rw *responseWriter) Unwrap() http.ResponseWriter { return rw.ResponseWrite
 // into ReadFrom.
 type writerOnly struct{ io.Writer }
 
-// writerPool recycles responseWriters. Each policy owns one, so there is
-// no package-level pool.
-type writerPool struct {
-	pool sync.Pool // of *responseWriter
-}
-
-// get returns the responseWriter for w. When w already is one (an outer
-// policy wrapped it), get returns it with owned false: both policies then
-// observe the same response and only the outer one recycles it. Otherwise
-// it takes a blank one from the pool, owned true, for the caller to put
-// back once the handler has returned.
-func (p *writerPool) get(w http.ResponseWriter) (rw *responseWriter, owned bool) {
+// wrap returns the responseWriter for w: w itself when it already is one
+// (an outer policy wrapped it, and both then observe the same response),
+// otherwise a new one.
+func wrap(w http.ResponseWriter) *responseWriter {
 	if rw, ok := w.(*responseWriter); ok {
-		return rw, false
+		return rw
 	}
-	if v := p.pool.Get(); v != nil {
-		rw = v.(*responseWriter)
-	} else {
-		rw = new(responseWriter)
-	}
-	rw.ResponseWriter = w
-	return rw, true
-}
-
-// put clears rw and returns it to the pool.
-func (p *writerPool) put(rw *responseWriter) {
-	*rw = responseWriter{}
-	p.pool.Put(rw)
+	return &responseWriter{ResponseWriter: w}
 }

@@ -121,16 +121,12 @@ func (s *Statistics) entry(server, app string) *statEntry {
 
 // statHandler is Statistics.Middleware's handler.
 type statHandler struct {
-	entry   *statEntry
-	next    http.Handler
-	writers writerPool
+	entry *statEntry
+	next  http.Handler
 }
 
 func (h *statHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	rw, owned := h.writers.get(w)
-	if owned {
-		defer h.writers.put(rw)
-	}
+	rw := wrap(w)
 	e := h.entry
 	e.inFlight.Add(1)
 	if r.ContentLength > 0 {

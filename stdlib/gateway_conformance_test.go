@@ -13,13 +13,23 @@ import (
 )
 
 // gatewayHarness serves the gateway conformance suite's handlers on the
-// backend cfg makes: TCP, a unix socket (cfg.SocketFile) or TLS.
-func gatewayHarness(mkConfig func(t *testing.T) adapter.Config) gatewaytest.Harness {
+// backend cfg makes: TCP, a unix socket (cfg.SocketFile) or TLS; with h2c,
+// TCP with unencrypted HTTP/2, which the client then speaks.
+func gatewayHarness(mkConfig func(t *testing.T) adapter.Config, h2c bool) gatewaytest.Harness {
 	return gatewaytest.Harness{Serve: func(t *testing.T, h http.Handler) gatewaytest.Target {
 		t.Helper()
 		cfg := mkConfig(t)
-		srv := newTestServer(t, cfg, h)
+		var opts []Option
+		if h2c {
+			opts = append(opts, WithUnencryptedHTTP2())
+		}
+		srv := newTestServer(t, cfg, h, opts...)
 		tr := &http.Transport{ForceAttemptHTTP2: true}
+		if h2c {
+			var protocols http.Protocols
+			protocols.SetUnencryptedHTTP2(true)
+			tr.Protocols = &protocols
+		}
 		var (
 			url  string
 			dial func(ctx context.Context) (net.Conn, error)
@@ -50,7 +60,7 @@ func gatewayHarness(mkConfig func(t *testing.T) adapter.Config) gatewaytest.Harn
 }
 
 func TestGatewayConformanceTCP(t *testing.T) {
-	gatewaytest.RunConformanceTests(t, gatewayHarness(func(*testing.T) adapter.Config { return testConfig() }))
+	gatewaytest.RunConformanceTests(t, gatewayHarness(func(*testing.T) adapter.Config { return testConfig() }, false))
 }
 
 func TestGatewayConformanceUnix(t *testing.T) {
@@ -58,7 +68,7 @@ func TestGatewayConformanceUnix(t *testing.T) {
 		cfg := testConfig()
 		cfg.SocketFile = filepath.Join(shortDir(t), "s.sock")
 		return cfg
-	}))
+	}, false))
 }
 
 func TestGatewayConformanceTLS(t *testing.T) {
@@ -67,5 +77,9 @@ func TestGatewayConformanceTLS(t *testing.T) {
 		cfg := testConfig()
 		cfg.SSLCertificate, cfg.SSLPrivateKey = certFile, keyFile
 		return cfg
-	}))
+	}, false))
+}
+
+func TestGatewayConformanceH2C(t *testing.T) {
+	gatewaytest.RunConformanceTests(t, gatewayHarness(func(*testing.T) adapter.Config { return testConfig() }, true))
 }

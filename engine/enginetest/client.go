@@ -38,20 +38,10 @@ func (c *Client) NewRequest(method, target string, body io.Reader) *engine.Reque
 
 // Record runs req on the tree and returns the recorder that received the
 // response. The recorder cannot show a cut response: check req.Aborted,
-// or use Do.
-//
-// Once Run has returned, Record ends the request (req.End) as the gateway
-// does, so a context the app kept behaves as it would behind a server: it
-// reaches req only if req was asked for while it ran. Like the gateway,
-// Record does not end a request whose response was cut off (req.Aborted):
-// contexts kept from it still reach it. req's fields stay as Run left
-// them.
+// or use Do. req serves one request: run a new one for the next.
 func (c *Client) Record(req *engine.Request) *httptest.ResponseRecorder {
 	rec := httptest.NewRecorder()
 	req.Run(c.Tree, rec)
-	if !req.Aborted() {
-		req.End()
-	}
 	return rec
 }
 

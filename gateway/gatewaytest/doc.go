@@ -35,7 +35,17 @@
 //     parses);
 //   - an HTTP/1.0 request gets an HTTP/1.0 response, and a server set to
 //     HTTP/1.0 answers an HTTP/1.1 request as HTTP/1.0;
-//   - the app sees its script name and path info.
+//   - the app sees its script name and path info;
+//   - a handler gets net/http's contract whole: a kept *http.Request (behind
+//     a plain handler, a ServeMux, an r.WithContext middleware or a chi
+//     sub-router, with the default policies and with all of them) still
+//     shows its own URL, header, context values and engine request while
+//     50 more requests are served, and its context is done; writes on a
+//     kept ResponseWriter, made while the next request on the same
+//     keep-alive connection is answered, are refused and reach no
+//     response; a context kept by a background job keeps no other
+//     request's values alive; a handler behind http.TimeoutHandler goes on
+//     with its own request after the 503.
 //
 // The streaming checks (chunks, hijack, trailers, cancellation) run with
 // every policy of gateway.Config switched on, so they also check that the

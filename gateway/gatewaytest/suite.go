@@ -39,6 +39,35 @@ func RunConformanceTests(t *testing.T, h Harness) {
 	for _, c := range checks {
 		t.Run(c.name, func(t *testing.T) { c.fn(t, h) })
 	}
+	runIsolation(t, h)
+}
+
+// RunIsolationTests runs only the isolation checks (RunConformanceTests
+// runs them too): what a handler keeps of its request stays its own, a
+// late write reaches no response, a kept context pins no other request.
+// They use Target.Client alone, so a backend that does not speak HTTP on
+// its socket (FastCGI) runs them with a Client whose Transport speaks its
+// protocol.
+func RunIsolationTests(t *testing.T, h Harness) {
+	t.Helper()
+	if h.Serve == nil {
+		t.Fatal("gatewaytest: Harness.Serve is nil")
+	}
+	runIsolation(t, h)
+}
+
+func runIsolation(t *testing.T, h Harness) {
+	for _, c := range []struct {
+		name string
+		fn   func(t *testing.T, h Harness)
+	}{
+		{"KeptRequest", testKeptRequest},
+		{"LateWrite", testLateWrite},
+		{"KeptContextPinsNothing", testKeptContextPinsNothing},
+		{"TimeoutHandler", testTimeoutHandler},
+	} {
+		t.Run(c.name, func(t *testing.T) { c.fn(t, h) })
+	}
 }
 
 // serve mounts app at script on a new tree and serves it through
@@ -51,7 +80,13 @@ func serve(t *testing.T, h Harness, cfg gateway.Config, script string, app http.
 		cfg.Logger = discard()
 	}
 	tree.Mount(script, app)
-	tg := h.Serve(t, gateway.New(tree, cfg))
+	return withDial(t, h.Serve(t, gateway.New(tree, cfg)))
+}
+
+// withDial fills in tg.Dial when the harness left it nil: TCP to the URL's
+// host.
+func withDial(t *testing.T, tg Target) Target {
+	t.Helper()
 	if tg.Dial == nil {
 		u, err := url.Parse(tg.URL)
 		if err != nil {
