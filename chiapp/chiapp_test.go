@@ -237,8 +237,8 @@ func TestEscapedPathsThroughBothRouters(t *testing.T) {
 }
 
 // The handlers of a chi router in the tree may keep their request, also
-// when another chi router sits in front of the tree: the engine never
-// reuses the request it gives its apps.
+// when another chi router sits in front of the tree: the engine hands
+// each request's app a request of its own.
 func TestHandlersBehindNestedChiMayKeepTheirRequest(t *testing.T) {
 	type kept struct {
 		r    *http.Request

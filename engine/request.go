@@ -76,11 +76,11 @@ type Request struct {
 	ctx context.Context // SetContext's; nil: see parentContext
 
 	// What the application is handed lives here, so that a request costs
-	// one allocation: its *http.Request, its context, its URL (when it is
-	// not Source's) and its ResponseWriter. None of it is ever reused.
+	// one allocation: its *http.Request, its context and its
+	// ResponseWriter (its URL, when it is not Source's, is a second one;
+	// see prepare). None of it is ever reused.
 	app    http.Request
 	appCtx requestCtx
-	appURL url.URL
 	rw     responseWriter
 	end    ending // closes appCtx's own Done channel, if one was asked for
 

@@ -87,7 +87,9 @@
 // every request as the client saw it, including the 503s of the pool, the
 // 413s of the body limit and the 500s of Recover, and they time the
 // queueing too. Recover comes next so that a panic anywhere below, in the
-// app or in a policy, still ends as a 500 that is counted and logged. The
+// app or in a policy, still ends as a 500 that is counted and logged; New
+// adds it only when the access log or statistics are on, since the engine
+// answers the app's own panics and the policies below do not panic. The
 // thread pool admits requests before anything reads their body, so a
 // waiting request holds no more than its headers, and refused requests
 // cost little. The body limit then guards what the app reads.

@@ -56,14 +56,16 @@ func (g *gateway) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 //
 //	Protocol → Statistics → AccessLog → Recover → ThreadPool → MaxBodySize → h
 //
-// The engine answers the app's panics itself, so Recover is only added to
-// guard the other policies, when there are any; a policy that is off costs
-// nothing at all.
+// The engine answers the app's panics itself, so Recover is only added
+// when the access log or statistics are on: it turns a panic in the
+// policies below them into a 500 they count and log. The thread pool and
+// the body limit alone do not panic, and without Recover a request they
+// pass costs no response recorder. A policy that is off costs nothing at
+// all.
 func policies(cfg Config, h http.Handler) http.Handler {
-	inner := h
 	h = MaxBodySize(cfg.MaxBodySize)(h)
 	h = ThreadPool(cfg.ThreadPool, cfg.QueueSize, cfg.QueueTimeout)(h)
-	if h != inner || cfg.AccessLog != nil || cfg.Statistics != nil {
+	if cfg.AccessLog != nil || cfg.Statistics != nil {
 		h = Recover(cfg.Logger)(h)
 	}
 	if cfg.AccessLog != nil {
