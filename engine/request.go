@@ -73,8 +73,6 @@ type Request struct {
 	// http.ErrAbortHandler only when Source is set).
 	Source *http.Request
 
-	ctx context.Context // SetContext's; nil: see parentContext
-
 	// What the application is handed lives here, so that a request costs
 	// one allocation: its *http.Request, its context and its
 	// ResponseWriter (its URL, when it is not Source's, is a second one;
@@ -139,18 +137,22 @@ func NewRequest(method, target string, body io.Reader) *Request {
 	return r
 }
 
-// Context returns the request's context: the one given to SetContext, or
-// context.Background.
+// Context returns the request's context: the one given to SetContext,
+// else Source's, else context.Background.
 func (r *Request) Context() context.Context {
-	if r.ctx == nil {
-		return context.Background()
+	if c := r.appCtx.Context; c != nil {
+		return c
 	}
-	return r.ctx
+	if r.Source != nil {
+		return r.Source.Context()
+	}
+	return context.Background()
 }
 
-// SetContext sets the request's context; the application's request carries
-// a context derived from it, so its cancellation reaches the handler.
-func (r *Request) SetContext(ctx context.Context) { r.ctx = ctx }
+// SetContext sets the request's context, before Run; the application's
+// request carries a context derived from it, so its cancellation reaches
+// the handler.
+func (r *Request) SetContext(ctx context.Context) { r.appCtx.Context = ctx }
 
 // Err returns the error Run is answering (an *HTTPError or *HTTPRedirect),
 // for hooks at BeforeErrorResponse and AfterErrorResponse; nil otherwise.

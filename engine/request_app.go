@@ -20,7 +20,7 @@ import (
 // Path values set by a ServeMux in front of the engine are not carried
 // over (the engine is the router from here on).
 func (r *Request) prepare() {
-	r.appCtx = requestCtx{Context: r.parentContext(), req: r, script: r.ScriptName}
+	r.appCtx = requestCtx{Context: r.Context(), req: r, script: r.ScriptName}
 	// http.Request's context can only be set through WithContext; the
 	// copy it makes stays on the stack, and its value becomes r.app.
 	r.app = *new(http.Request).WithContext(&r.appCtx)

@@ -1,7 +1,6 @@
 package engine
 
 import (
-	"context"
 	"log/slog"
 	"net/http"
 	"runtime/debug"
@@ -267,15 +266,4 @@ func (t *Tree) logger() *slog.Logger {
 func (r *Request) finish() {
 	r.rw.end()
 	r.end.finish()
-}
-
-// parentContext is the context the application's context derives from.
-func (r *Request) parentContext() context.Context {
-	if r.ctx != nil {
-		return r.ctx
-	}
-	if r.Source != nil {
-		return r.Source.Context()
-	}
-	return context.Background()
 }

@@ -36,8 +36,8 @@ type responseWriter struct {
 	// calls is 2 × the calls that are reaching w, plus 1 once the request
 	// ended; drained, made by end when it has to wait, is closed by the
 	// call that brings the count to 0 after that (see enter, leave, end).
-	calls   atomic.Int32
 	drained chan struct{}
+	calls   atomic.Int32
 	woken   atomic.Bool // drained was closed
 
 	wroteHeader bool // the final header was sent (or the conn hijacked)
