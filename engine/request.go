@@ -80,13 +80,14 @@ type Request struct {
 	app    http.Request
 	appCtx requestCtx
 	rw     responseWriter
-	end    ending // closes appCtx's own Done channel, if one was asked for
+	end    ending // the Done channel of appCtx when its parent has none
 
 	tree     *Tree
 	hooks    *hookSet
 	failure  error // the error being answered, for the error hooks
 	answered bool  // fail ran: a later failure is only logged
 	abort    bool  // abort the connection once Run is done
+	ended    bool  // Run has returned; guarded by end.mu
 }
 
 // NewRequest returns a request for method and target ("/path?query") from
@@ -236,14 +237,14 @@ func (c *requestCtx) Done() <-chan struct{} {
 	if d := c.Context.Done(); d != nil {
 		return d
 	}
-	return c.req.end.done()
+	return c.req.done()
 }
 
 func (c *requestCtx) Err() error {
 	if err := c.Context.Err(); err != nil {
 		return err
 	}
-	if c.Context.Done() == nil && c.req.end.over() {
+	if c.Context.Done() == nil && c.req.over() {
 		return context.Canceled
 	}
 	return nil
@@ -253,39 +254,41 @@ func (c *requestCtx) String() string { return "engine.Request context" }
 
 // ending is the end of a request as its context sees it: the Done channel
 // of a context whose parent has none, made when first asked for and
-// closed when Run returns.
+// closed when Run returns (Request.ended, which end.mu guards too, says
+// whether it has; it sits with the Request's other flags to keep the
+// Request in a smaller size class).
 type ending struct {
-	mu     sync.Mutex
-	ch     chan struct{} // nil until asked for; guarded by mu
-	ended  bool          // Run has returned; guarded by mu
-	closed bool          // ch is closed; guarded by mu
+	mu sync.Mutex
+	ch chan struct{} // nil until asked for
 }
 
-func (e *ending) done() <-chan struct{} {
-	e.mu.Lock()
-	defer e.mu.Unlock()
-	if e.ch == nil {
-		e.ch = make(chan struct{})
-		if e.ended {
-			close(e.ch)
-			e.closed = true
+// done returns the Done channel, closed if the request has ended.
+func (r *Request) done() <-chan struct{} {
+	r.end.mu.Lock()
+	defer r.end.mu.Unlock()
+	if r.end.ch == nil {
+		r.end.ch = make(chan struct{})
+		if r.ended {
+			close(r.end.ch)
 		}
 	}
-	return e.ch
+	return r.end.ch
 }
 
-func (e *ending) over() bool {
-	e.mu.Lock()
-	defer e.mu.Unlock()
-	return e.ended
+// over reports whether the request has ended.
+func (r *Request) over() bool {
+	r.end.mu.Lock()
+	defer r.end.mu.Unlock()
+	return r.ended
 }
 
-func (e *ending) finish() {
-	e.mu.Lock()
-	e.ended = true
-	if e.ch != nil && !e.closed {
-		close(e.ch)
-		e.closed = true
+// endContext marks the request ended and closes the Done channel, if
+// somebody asked for it.
+func (r *Request) endContext() {
+	r.end.mu.Lock()
+	r.ended = true
+	if r.end.ch != nil {
+		close(r.end.ch)
 	}
-	e.mu.Unlock()
+	r.end.mu.Unlock()
 }

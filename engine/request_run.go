@@ -265,5 +265,5 @@ func (t *Tree) logger() *slog.Logger {
 // a context whose parent cannot be cancelled sees Done closed.
 func (r *Request) finish() {
 	r.rw.end()
-	r.end.finish()
+	r.endContext()
 }
