@@ -39,7 +39,6 @@ func (r *Request) prepare() {
 		a.RemoteAddr = src.RemoteAddr
 		a.RequestURI = src.RequestURI
 		a.TLS = src.TLS
-		a.Cancel = src.Cancel //nolint:staticcheck // passed through as it came
 		a.Response = src.Response
 		if src.URL != nil && src.URL.Path == r.PathInfo && r.ScriptName == "" && r.PathInfo != "" {
 			// The root app of a request whose path is unchanged: Source's

@@ -8,7 +8,6 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/url"
-	"runtime"
 	"strconv"
 	"strings"
 	"sync"
@@ -242,21 +241,6 @@ func TestGatewayTimedOutHandlerKeepsItsRequest(t *testing.T) {
 		slowID := "slow" + strconv.Itoa(round)
 		assert.Contains(t, reports, "/"+slowID+"|"+slowID+"|/app|"+slowID+"|/"+slowID)
 	}
-}
-
-// allocsPerRequest counts the allocations of n requests to h, exactly
-// (testing.AllocsPerRun rounds down to whole allocations per run).
-func allocsPerRequest(h http.Handler, target string, n int) float64 {
-	req := httptest.NewRequest(http.MethodGet, target, nil)
-	w := &countingWriter{h: make(http.Header)}
-	h.ServeHTTP(w, req) // warm up
-	var before, after runtime.MemStats
-	runtime.ReadMemStats(&before)
-	for range n {
-		h.ServeHTTP(w, req)
-	}
-	runtime.ReadMemStats(&after)
-	return float64(after.Mallocs-before.Mallocs) / float64(n)
 }
 
 // A request costs the gateway at most 2 allocations more than the same
