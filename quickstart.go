@@ -58,9 +58,14 @@ func WithReady(fn func(*adapter.Manager)) Option { return func(s *settings) { s.
 // with stdlib backends, the gateway and the signal handler, until a signal
 // or a failure ends it, and returns the exit code for main:
 //
-//	0  stopped gracefully (SIGTERM, SIGINT)
-//	1  a server could not start (the message names the address) or died
-//	2  a bad setting (every problem is printed)
+//	0    stopped gracefully: SIGTERM, SIGINT or ctx cancelled, also when
+//	     the drain had to cut requests off once SHUTDOWN_TIMEOUT passed
+//	     (that is logged as a warning saying how many)
+//	1    a server could not start (the message names the address) or died
+//	2    a bad setting (every problem is printed)
+//	130  a second SIGINT while the first stop is under way
+//
+// SIGHUP and SIGUSR1 reload gracefully (the bus's graceful channel).
 //
 // It is CherryPy's cherrypy.quickstart; the pieces it puts together are
 // public, for a main that needs more control.

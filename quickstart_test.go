@@ -126,11 +126,72 @@ func TestQuickstartCancelledContextStopsServers(t *testing.T) {
 	}
 	cancel()
 	select {
-	case <-code:
+	case c := <-code:
+		assert.Equal(t, 0, c, "a cancelled context is a graceful stop:\n%s", stderr.String())
 	case <-time.After(10 * time.Second):
 		t.Fatal("Quickstart did not return after its context ended")
 	}
 	ln, err := net.Listen("tcp", addr)
 	require.NoError(t, err, "the server must be stopped when Quickstart returns")
 	ln.Close()
+}
+
+// A SIGTERM whose drain runs past SHUTDOWN_TIMEOUT cuts the request off,
+// warns how many were cut, and is still a graceful stop: exit code 0.
+func TestQuickstartDrainCutOffExits0(t *testing.T) {
+	signals := make(chan os.Signal, 1)
+	urls := make(chan string, 1)
+	var stderr lockedBuffer
+	entered := make(chan struct{}, 1)
+	slow := engine.NewTree()
+	slow.Mount("/", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		entered <- struct{}{}
+		<-r.Context().Done() // until the stop cuts the connection
+	}))
+	code := make(chan int, 1)
+	go func() {
+		code <- cherrygo.Quickstart(context.Background(), slow,
+			cherrygo.WithStderr(&stderr),
+			cherrygo.WithEnvironment(map[string]string{"SERVER_SOCKET_HOST": "127.0.0.1", "SERVER_SOCKET_PORT": "0", "SERVER_SHUTDOWN_TIMEOUT": "0.1"}),
+			cherrygo.WithSignals(&plugins.SignalHandler{Signals: signals}),
+			cherrygo.WithReady(func(m *adapter.Manager) { urls <- m.URL() }))
+	}()
+	var url string
+	select {
+	case url = <-urls:
+	case <-time.After(10 * time.Second):
+		t.Fatalf("not serving after 10s:\n%s", stderr.String())
+	}
+	tr := &http.Transport{}
+	defer tr.CloseIdleConnections()
+	failed := make(chan error, 1)
+	go func() {
+		resp, err := (&http.Client{Transport: tr, Timeout: 10 * time.Second}).Get(url + "/")
+		if err == nil {
+			resp.Body.Close()
+		}
+		failed <- err
+	}()
+	select {
+	case <-entered:
+	case <-time.After(10 * time.Second):
+		t.Fatal("the request never reached the handler")
+	}
+	signals <- syscall.SIGTERM
+	select {
+	case c := <-code:
+		assert.Equal(t, 0, c, stderr.String())
+	case <-time.After(10 * time.Second):
+		t.Fatal("Quickstart did not return after SIGTERM")
+	}
+	select {
+	case err := <-failed:
+		assert.Error(t, err, "the request was cut off")
+	case <-time.After(10 * time.Second):
+		t.Fatal("the client never saw the cut")
+	}
+	out := stderr.String()
+	assert.Contains(t, out, "level=WARN msg=\"drain cut requests off\"")
+	assert.Contains(t, out, "connections=1")
+	assert.NotContains(t, out, "level=ERROR", "a cut-off drain is not an error")
 }

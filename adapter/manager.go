@@ -225,8 +225,9 @@ func (m *Manager) StartWithCallback(ctx context.Context, fn func(ctx context.Con
 // Quickstart starts the bus and blocks until it exits (a signal, an exit
 // request, a server failing). It returns the start error, or the first
 // error a server died of, or nil after a clean exit; the bus's ExitCode
-// tells main what to exit with. When ctx ends first, Quickstart makes the
-// bus exit (so nothing keeps serving) and returns ctx's error.
+// tells main what to exit with. When ctx ends first, that is a graceful
+// stop, as a SIGTERM is: Quickstart makes the bus exit (so nothing keeps
+// serving) and returns nil, or what went wrong on the way out.
 func (m *Manager) Quickstart(ctx context.Context) error {
 	return m.QuickstartWithCallback(ctx, nil)
 }
@@ -243,7 +244,13 @@ func (m *Manager) QuickstartWithCallback(ctx context.Context, fn func(ctx contex
 	}
 	if err := m.bus.Block(ctx); err != nil {
 		// The servers' own shutdown timeouts bound this exit.
-		return errors.Join(err, m.bus.Exit(context.WithoutCancel(ctx)))
+		exitErr := m.bus.Exit(context.WithoutCancel(ctx))
+		if ctx.Err() == nil { // not ctx: a re-exec that failed, say
+			return errors.Join(err, exitErr)
+		}
+		if exitErr != nil { // ctx ended: a graceful stop, unless it failed
+			return exitErr
+		}
 	}
 	for _, a := range m.adapters {
 		if err := a.Err(); err != nil {

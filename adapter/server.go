@@ -2,6 +2,7 @@ package adapter
 
 import (
 	"context"
+	"fmt"
 	"net"
 )
 
@@ -23,7 +24,8 @@ type Server interface {
 	//
 	// It blocks until every connection is closed and the socket is released,
 	// so that the address can be bound again the moment it returns; it
-	// returns ctx's error if requests had to be cut off, nil otherwise. Stop
+	// returns ctx's error if requests had to be cut off (a *CutOffError
+	// wrapping it, when the server can tell how many), nil otherwise. Stop
 	// is idempotent and safe to call before Start (it returns nil at once)
 	// and while Start is binding (Start then gives up, and Stop returns once
 	// what it bound is released).
@@ -64,3 +66,24 @@ type Secure interface {
 type Inheriter interface {
 	Inherited() bool
 }
+
+// CutOffError is what a Server's Stop returns when its drain ran out of
+// time and requests still in flight had to be cut off. It wraps the drain
+// context's error (context.DeadlineExceeded). ServerAdapter.Stop logs it
+// as a warning and does not count it as a failure: cutting requests off
+// once the shutdown timeout has passed is what the timeout is for, and the
+// socket is free all the same.
+type CutOffError struct {
+	// Conns is the number of connections that were serving a request when
+	// they were closed: the requests cut off over HTTP/1 and FastCGI, a
+	// lower bound over HTTP/2, where one connection may carry several.
+	Conns int
+	// Err is the drain context's error.
+	Err error
+}
+
+func (e *CutOffError) Error() string {
+	return fmt.Sprintf("%d connection(s) serving a request cut off: %v", e.Conns, e.Err)
+}
+
+func (e *CutOffError) Unwrap() error { return e.Err }

@@ -12,6 +12,8 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"github.com/seed-49a6713b/cherrygo/adapter"
 )
 
 // ErrRunning is returned by Start when the server is already starting or
@@ -212,8 +214,8 @@ func (c *core) newHTTPServer(t *tracker) *http.Server {
 //     once the listeners and all connections are closed (and a unix socket
 //     file removed), so the address can be bound again at once.
 //
-// It returns the drain's context error when requests had to be cut off,
-// nil otherwise. A second Stop during the first waits for it and returns
+// It returns an *adapter.CutOffError (wrapping the drain's context error)
+// when requests had to be cut off, nil otherwise. A second Stop during the first waits for it and returns
 // nil. The server can be started again afterwards; Ready then returns a
 // new channel.
 func (c *core) Stop(ctx context.Context) error {
@@ -273,7 +275,7 @@ func (c *core) shutdown(ctx context.Context, r *run) error {
 		select {
 		case <-r.tracker.drained:
 		case <-drain.Done():
-			err = drain.Err()
+			err = &adapter.CutOffError{Conns: r.tracker.serving(), Err: drain.Err()}
 		}
 	}
 	sdCancel()
@@ -293,7 +295,7 @@ func (c *core) shutdownFastCGI(drain context.Context, r *run) error {
 	select {
 	case <-r.fcgi.idle():
 	case <-drain.Done():
-		err = drain.Err()
+		err = &adapter.CutOffError{Conns: r.fcgi.inFlight(), Err: drain.Err()}
 	}
 	r.tracker.closeAll()
 	c.releaseSocket()

@@ -60,6 +60,14 @@ func (f *fcgiRequests) notifyLocked() {
 	}
 }
 
+// inFlight is the number of requests begun and not ended (at least the
+// handlers running).
+func (f *fcgiRequests) inFlight() int {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return max(f.open, f.handlers)
+}
+
 // idle returns a channel closed once nothing is in flight.
 func (f *fcgiRequests) idle() <-chan struct{} {
 	f.mu.Lock()

@@ -158,6 +158,20 @@ func (t *tracker) checkDrainedLocked() {
 	close(t.drained)
 }
 
+// serving counts the connections left that are serving a request (not
+// hijacked ones, which are no longer HTTP).
+func (t *tracker) serving() int {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	n := 0
+	for c := range t.conns {
+		if st := c.loadState(); st != http.StateHijacked && st != http.StateIdle && st != http.StateNew {
+			n++
+		}
+	}
+	return n
+}
+
 // closeAll closes every connection left, hijacked ones included, and
 // returns once all of them are closed.
 func (t *tracker) closeAll() {

@@ -21,13 +21,16 @@ const ForcedExitCode = 130
 type HangupAction int
 
 const (
-	// HangupRestart re-executes the program (engine.Bus.RequestRestart).
-	// It is the zero value. A program run from a terminal, which gets
-	// SIGHUP when the terminal closes, may prefer HangupExit.
-	HangupRestart HangupAction = iota
-	// HangupGraceful publishes the graceful channel (engine.Bus.Graceful).
-	HangupGraceful
-	// HangupExit exits the bus, as SIGTERM does.
+	// HangupGraceful publishes the graceful channel (engine.Bus.Graceful):
+	// a reload that keeps serving. It is the zero value, because it drops
+	// nothing.
+	HangupGraceful HangupAction = iota
+	// HangupRestart re-executes the program in place
+	// (engine.Bus.RequestRestart): the servers stop, so connections are
+	// refused until the new process binds again.
+	HangupRestart
+	// HangupExit exits the bus, as SIGTERM does. A program run from a
+	// terminal, which gets SIGHUP when the terminal closes, may prefer it.
 	HangupExit
 )
 
@@ -60,7 +63,7 @@ func SignalName(sig os.Signal) string {
 //	SIGTERM  exit (code 0)
 //	SIGINT   exit (code 0); a SIGINT while the bus is already exiting
 //	         ends the process at once with ForcedExitCode
-//	SIGHUP   restart, graceful or exit, as Hangup says
+//	SIGHUP   graceful (by default), restart or exit, as Hangup says
 //	SIGUSR1  graceful
 //
 // Every signal is first published on its own channel ("SIGTERM", …; see
@@ -75,7 +78,7 @@ func SignalName(sig os.Signal) string {
 // The zero value handles the real signals of the process. A SignalHandler
 // serves one bus at a time.
 type SignalHandler struct {
-	// Hangup is the action for SIGHUP. The zero value restarts.
+	// Hangup is the action for SIGHUP. The zero value reloads gracefully.
 	Hangup HangupAction
 
 	// Signals, if not nil, is read instead of the process's signals, and

@@ -96,7 +96,7 @@ func TestSignalInterruptWhileExitingForcesExit(t *testing.T) {
 }
 
 func TestSignalHangup(t *testing.T) {
-	t.Run("restart by default", func(t *testing.T) {
+	t.Run("restart", func(t *testing.T) {
 		execs := make(chan string, 2)
 		b := newBus(t, engine.WithExec(func(argv0 string, _ []string, _ []string) error {
 			select {
@@ -106,19 +106,19 @@ func TestSignalHangup(t *testing.T) {
 			return nil
 		}))
 		require.NoError(t, b.Start(testCtx(t)))
-		sigs, _ := signalSetup(t, b, &SignalHandler{})
+		sigs, _ := signalSetup(t, b, &SignalHandler{Hangup: HangupRestart})
 		sigs <- syscall.SIGHUP
 		require.NoError(t, b.Block(testCtx(t)))
 		exe, err := os.Executable()
 		require.NoError(t, err)
 		assert.Equal(t, exe, receive(t, execs, "the re-exec"))
 	})
-	t.Run("graceful", func(t *testing.T) {
+	t.Run("graceful by default", func(t *testing.T) {
 		b := newBus(t)
 		graceful, got := notify(1)
 		t.Cleanup(b.Subscribe(engine.ChannelGraceful, graceful, engine.DefaultPriority))
 		require.NoError(t, b.Start(testCtx(t)))
-		sigs, _ := signalSetup(t, b, &SignalHandler{Hangup: HangupGraceful})
+		sigs, _ := signalSetup(t, b, &SignalHandler{})
 		sigs <- syscall.SIGHUP
 		receive(t, got, "graceful")
 		assert.Equal(t, engine.Started, b.State())
