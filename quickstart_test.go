@@ -56,7 +56,7 @@ func TestQuickstartServesAndStopsOnSIGTERM(t *testing.T) {
 	go func() {
 		code <- cherrygo.Quickstart(context.Background(), tree(),
 			cherrygo.WithStderr(&stderr),
-			cherrygo.WithEnvironment(map[string]string{"SERVER_SOCKET_PORT": "0"}),
+			cherrygo.WithEnvironment(map[string]string{"SERVER_SOCKET_HOST": "127.0.0.1", "SERVER_SOCKET_PORT": "0"}),
 			cherrygo.WithSignals(&plugins.SignalHandler{Signals: signals}),
 			cherrygo.WithReady(func(m *adapter.Manager) { urls <- m.URL() }))
 	}()
@@ -88,7 +88,7 @@ func TestQuickstartExitCodes(t *testing.T) {
 	var stderr lockedBuffer
 	c := cherrygo.Quickstart(context.Background(), tree(), cherrygo.WithStderr(&stderr),
 		cherrygo.WithSignals(&plugins.SignalHandler{Signals: make(chan os.Signal)}),
-		cherrygo.WithEnvironment(map[string]string{"SERVER_SOCKET_PORT": "-1", "SERVER_PROTOCOL_VERSION": "HTTP/3"}))
+		cherrygo.WithEnvironment(map[string]string{"SERVER_SOCKET_HOST": "127.0.0.1", "SERVER_SOCKET_PORT": "-1", "SERVER_PROTOCOL_VERSION": "HTTP/3"}))
 	assert.Equal(t, 2, c)
 	assert.Contains(t, stderr.String(), "SERVER_SOCKET_PORT")
 	assert.Contains(t, stderr.String(), "SERVER_PROTOCOL_VERSION")
@@ -100,7 +100,7 @@ func TestQuickstartExitCodes(t *testing.T) {
 	stderr = lockedBuffer{}
 	c = cherrygo.Quickstart(context.Background(), tree(), cherrygo.WithStderr(&stderr),
 		cherrygo.WithSignals(&plugins.SignalHandler{Signals: make(chan os.Signal)}),
-		cherrygo.WithEnvironment(map[string]string{"SERVER_SOCKET_PORT": port}))
+		cherrygo.WithEnvironment(map[string]string{"SERVER_SOCKET_HOST": "127.0.0.1", "SERVER_SOCKET_PORT": port}))
 	assert.Equal(t, 1, c)
 	assert.Contains(t, stderr.String(), "127.0.0.1")
 	assert.Contains(t, stderr.String(), port)
@@ -114,7 +114,7 @@ func TestQuickstartCancelledContextStopsServers(t *testing.T) {
 	go func() {
 		code <- cherrygo.Quickstart(ctx, tree(),
 			cherrygo.WithStderr(&stderr),
-			cherrygo.WithEnvironment(map[string]string{"SERVER_SOCKET_PORT": "0"}),
+			cherrygo.WithEnvironment(map[string]string{"SERVER_SOCKET_HOST": "127.0.0.1", "SERVER_SOCKET_PORT": "0"}),
 			cherrygo.WithSignals(&plugins.SignalHandler{Signals: make(chan os.Signal)}),
 			cherrygo.WithReady(func(m *adapter.Manager) { urls <- m.Addr().String() }))
 	}()

@@ -28,17 +28,19 @@ type Config struct {
 	// rejects SERVER_ON set to anything but true.
 	On bool `env:"ON" envDefault:"true"`
 
-	// Host is the address to bind (socket_host). Default "127.0.0.1", as in
-	// CherryPy: only this machine can connect.
+	// Host is the address to bind (socket_host). Default "": all
+	// interfaces, as CherryPy 3 documents socket_host ("listen on any
+	// available interface"), so that a server in a container is reachable.
+	// Set "127.0.0.1" for this machine only.
 	//
-	//   - "" (the variable set but empty) or "*": all interfaces, IPv4 and
+	//   - "" (unset, or set but empty) or "*": all interfaces, IPv4 and
 	//     IPv6 (dual-stack).
 	//   - "0.0.0.0": all IPv4 interfaces only.
 	//   - "::": all interfaces, dual-stack.
 	//   - an IPv6 literal, with or without brackets ("[::1]" and "::1");
 	//     Load stores it without brackets.
 	//   - a host name ("localhost"), bound on each address it resolves to.
-	Host string `env:"SOCKET_HOST" envDefault:"127.0.0.1"`
+	Host string `env:"SOCKET_HOST"`
 	// Port is the TCP port (socket_port), 0 to 65535; 0 binds an ephemeral
 	// port. Default 8080.
 	Port int `env:"SOCKET_PORT" envDefault:"8080"`

@@ -21,7 +21,6 @@ import (
 func Default() Config {
 	return Config{
 		On:                   true,
-		Host:                 "127.0.0.1",
 		Port:                 8080,
 		SocketFileMode:       0o660,
 		SocketTimeout:        10 * time.Second,

@@ -35,7 +35,7 @@ func TestConfigDefaults(t *testing.T) {
 	}{
 		{"Name", d.Name, ""},
 		{"On", d.On, true},
-		{"Host", d.Host, "127.0.0.1"},
+		{"Host", d.Host, ""}, // all interfaces, as CherryPy 3 documents socket_host
 		{"Port", d.Port, 8080},
 		{"SocketFile", d.SocketFile, ""},
 		{"SocketFileMode", d.SocketFileMode, fs.FileMode(0o660)},
@@ -63,7 +63,7 @@ func TestConfigDefaults(t *testing.T) {
 	}
 	assert.NoError(t, d.Validate())
 	assert.Equal(t, "tcp", d.Network())
-	assert.Equal(t, "127.0.0.1:8080", d.Addr())
+	assert.Equal(t, ":8080", d.Addr())
 	assert.False(t, d.TLS())
 }
 
@@ -154,7 +154,7 @@ func TestConfigHost(t *testing.T) {
 		wantHost string
 		wantAddr string
 	}{
-		{"unset", map[string]string{}, "127.0.0.1", "127.0.0.1:8080"},
+		{"unset means all interfaces", map[string]string{}, "", ":8080"},
 		{"empty means all interfaces", map[string]string{"SERVER_SOCKET_HOST": ""}, "", ":8080"},
 		{"star means all interfaces", map[string]string{"SERVER_SOCKET_HOST": "*"}, "", ":8080"},
 		{"IPv4 any", map[string]string{"SERVER_SOCKET_HOST": "0.0.0.0"}, "0.0.0.0", "0.0.0.0:8080"},

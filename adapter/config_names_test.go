@@ -29,7 +29,7 @@ func TestConfigNamedServers(t *testing.T) {
 	assert.Equal(t, "metrics", metrics.Name)
 
 	// Each server reads its own variables only.
-	assert.Equal(t, "127.0.0.1:9000", def.Addr())
+	assert.Equal(t, ":9000", def.Addr())
 	assert.Equal(t, "[::1]:9001", admin.Addr())
 	assert.Equal(t, "/tmp/metrics.sock", metrics.Addr())
 	assert.Equal(t, "unix", metrics.Network())
@@ -159,17 +159,17 @@ func TestConfigAddressConflicts(t *testing.T) {
 	}{
 		{"named server on the default port", map[string]string{"SERVER_NAMES": "admin"}, "SERVER_ADMIN_SOCKET_PORT"},
 		{"same explicit port", map[string]string{"SERVER_NAMES": "admin", "SERVER_SOCKET_PORT": "9000", "SERVER_ADMIN_SOCKET_PORT": "9000"}, "SERVER_ADMIN_SOCKET_PORT"},
-		{"all interfaces against loopback", map[string]string{"SERVER_NAMES": "admin", "SERVER_SOCKET_HOST": ""}, "SERVER_ADMIN_SOCKET_PORT"},
+		{"all interfaces against loopback", map[string]string{"SERVER_NAMES": "admin", "SERVER_ADMIN_SOCKET_HOST": "127.0.0.1"}, "SERVER_ADMIN_SOCKET_PORT"},
 		{"dual-stack against IPv6", map[string]string{"SERVER_NAMES": "admin", "SERVER_SOCKET_HOST": "::", "SERVER_ADMIN_SOCKET_HOST": "::1"}, "SERVER_ADMIN_SOCKET_PORT"},
 		{"IPv4 any against IPv4", map[string]string{"SERVER_NAMES": "admin", "SERVER_SOCKET_HOST": "0.0.0.0"}, "SERVER_ADMIN_SOCKET_PORT"},
-		{"mapped IPv4", map[string]string{"SERVER_NAMES": "admin", "SERVER_ADMIN_SOCKET_HOST": "::ffff:127.0.0.1"}, "SERVER_ADMIN_SOCKET_PORT"},
+		{"mapped IPv4", map[string]string{"SERVER_NAMES": "admin", "SERVER_SOCKET_HOST": "127.0.0.1", "SERVER_ADMIN_SOCKET_HOST": "::ffff:127.0.0.1"}, "SERVER_ADMIN_SOCKET_PORT"},
 		{"same socket file", map[string]string{"SERVER_NAMES": "a,b", "SERVER_A_SOCKET_FILE": "/tmp/x.sock", "SERVER_B_SOCKET_FILE": "/tmp/./x.sock"}, "SERVER_B_SOCKET_FILE"},
 		{"between named servers", map[string]string{"SERVER_NAMES": "a,b", "SERVER_A_SOCKET_PORT": "9001", "SERVER_B_SOCKET_PORT": "9001"}, "SERVER_B_SOCKET_PORT"},
 
 		{"different ports", map[string]string{"SERVER_NAMES": "admin", "SERVER_ADMIN_SOCKET_PORT": "9001"}, ""},
 		{"ephemeral ports", map[string]string{"SERVER_NAMES": "admin", "SERVER_SOCKET_PORT": "0", "SERVER_ADMIN_SOCKET_PORT": "0"}, ""},
 		{"switched off", map[string]string{"SERVER_NAMES": "admin", "SERVER_ADMIN_ON": "false"}, ""},
-		{"different hosts", map[string]string{"SERVER_NAMES": "admin", "SERVER_ADMIN_SOCKET_HOST": "127.0.0.2"}, ""},
+		{"different hosts", map[string]string{"SERVER_NAMES": "admin", "SERVER_SOCKET_HOST": "127.0.0.1", "SERVER_ADMIN_SOCKET_HOST": "127.0.0.2"}, ""},
 		{"IPv4 any against IPv6", map[string]string{"SERVER_NAMES": "admin", "SERVER_SOCKET_HOST": "0.0.0.0", "SERVER_ADMIN_SOCKET_HOST": "::1"}, ""},
 		{"unix against tcp", map[string]string{"SERVER_NAMES": "admin", "SERVER_ADMIN_SOCKET_FILE": "/tmp/a.sock"}, ""},
 		{"different socket files", map[string]string{"SERVER_NAMES": "a,b", "SERVER_A_SOCKET_FILE": "/tmp/a.sock", "SERVER_B_SOCKET_FILE": "/tmp/b.sock"}, ""},

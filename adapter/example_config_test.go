@@ -33,7 +33,6 @@ func ExampleLoad() {
 func ExampleLoad_namedServers() {
 	cfgs, err := adapter.Load(map[string]string{
 		"SERVER_NAMES":               "admin,metrics",
-		"SERVER_SOCKET_HOST":         "",
 		"SERVER_ADMIN_SOCKET_FILE":   "/run/app/admin.sock",
 		"SERVER_METRICS_SOCKET_PORT": "9090",
 		"SERVER_METRICS_ON":          "false",
@@ -48,7 +47,7 @@ func ExampleLoad_namedServers() {
 	// Output:
 	// "" on=true tcp :8080
 	// "admin" on=true unix /run/app/admin.sock
-	// "metrics" on=false tcp 127.0.0.1:9090
+	// "metrics" on=false tcp :9090
 }
 
 // Every bad setting is reported at once, naming the variable, the value

@@ -65,7 +65,7 @@ func fetch(t *testing.T, c *http.Client, method, url, body string) (int, string)
 
 func TestManagerServesTreeThroughGateway(t *testing.T) {
 	m, _ := startManager(t, map[string]string{
-		"SERVER_SOCKET_PORT":           "0",
+		"SERVER_SOCKET_HOST": "127.0.0.1", "SERVER_SOCKET_PORT": "0",
 		"SERVER_MAX_REQUEST_BODY_SIZE": "10",
 		"SERVER_STATISTICS":            "true",
 	})
@@ -87,10 +87,10 @@ func TestManagerServesTreeThroughGateway(t *testing.T) {
 
 func TestManagerNamedServers(t *testing.T) {
 	m, bus := startManager(t, map[string]string{
-		"SERVER_SOCKET_PORT":       "0",
+		"SERVER_SOCKET_HOST": "127.0.0.1", "SERVER_SOCKET_PORT": "0",
 		"SERVER_NAMES":             "admin,metrics",
-		"SERVER_ADMIN_SOCKET_PORT": "0",
-		"SERVER_METRICS_ON":        "false",
+		"SERVER_ADMIN_SOCKET_HOST": "127.0.0.1", "SERVER_ADMIN_SOCKET_PORT": "0",
+		"SERVER_METRICS_ON": "false",
 	})
 	require.Len(t, m.Servers(), 2, "the switched-off server is not built")
 	admin := m.Server("admin")
@@ -109,7 +109,7 @@ func TestManagerNamedServers(t *testing.T) {
 
 func TestManagerConfigErrors(t *testing.T) {
 	_, err := adapter.NewManager(engine.New(), helloTree(), adapter.WithBackend(backend),
-		adapter.WithEnvironment(map[string]string{"SERVER_SOCKET_PORT": "abc", "SERVER_THREAD_POOL": "-3"}))
+		adapter.WithEnvironment(map[string]string{"SERVER_SOCKET_HOST": "127.0.0.1", "SERVER_SOCKET_PORT": "abc", "SERVER_THREAD_POOL": "-3"}))
 	var ce *adapter.ConfigError
 	require.ErrorAs(t, err, &ce)
 	assert.Len(t, ce.Problems, 2, "every problem at once")
@@ -146,7 +146,7 @@ func TestManagerCustomServer(t *testing.T) {
 func TestManagerStartWithCallbackAndQuickstart(t *testing.T) {
 	bus := engine.New()
 	m, err := adapter.NewManager(bus, helloTree(), adapter.WithBackend(backend),
-		adapter.WithEnvironment(map[string]string{"SERVER_SOCKET_PORT": "0"}))
+		adapter.WithEnvironment(map[string]string{"SERVER_SOCKET_HOST": "127.0.0.1", "SERVER_SOCKET_PORT": "0"}))
 	require.NoError(t, err)
 	called := make(chan string, 1)
 	done := make(chan error, 1)
@@ -173,7 +173,7 @@ func TestManagerStartWithCallbackAndQuickstart(t *testing.T) {
 
 	bus2 := engine.New()
 	m2, err := adapter.NewManager(bus2, helloTree(), adapter.WithBackend(backend),
-		adapter.WithEnvironment(map[string]string{"SERVER_SOCKET_PORT": "0"}))
+		adapter.WithEnvironment(map[string]string{"SERVER_SOCKET_HOST": "127.0.0.1", "SERVER_SOCKET_PORT": "0"}))
 	require.NoError(t, err)
 	require.NoError(t, m2.StartWithCallback(context.Background(), func(context.Context) { called <- m2.URL() }))
 	t.Cleanup(func() { bus2.Exit(context.Background()) })
@@ -187,11 +187,11 @@ func TestManagerStartWithCallbackAndQuickstart(t *testing.T) {
 
 func TestManagerBindFailureRollsBack(t *testing.T) {
 	bus := engine.New()
-	first, _ := startManager(t, map[string]string{"SERVER_SOCKET_PORT": "0"})
+	first, _ := startManager(t, map[string]string{"SERVER_SOCKET_HOST": "127.0.0.1", "SERVER_SOCKET_PORT": "0"})
 	_, port, _ := strings.Cut(strings.TrimPrefix(first.URL(), "http://"), ":")
 	m, err := adapter.NewManager(bus, helloTree(), adapter.WithBackend(backend),
 		adapter.WithEnvironment(map[string]string{
-			"SERVER_SOCKET_PORT": "0", "SERVER_NAMES": "b", "SERVER_B_SOCKET_PORT": port,
+			"SERVER_SOCKET_HOST": "127.0.0.1", "SERVER_SOCKET_PORT": "0", "SERVER_NAMES": "b", "SERVER_B_SOCKET_HOST": "127.0.0.1", "SERVER_B_SOCKET_PORT": port,
 		}))
 	require.NoError(t, err)
 	err = m.Start(context.Background())

@@ -24,7 +24,7 @@ import (
 // testConfig is the documented defaults with an ephemeral loopback port.
 func testConfig() adapter.Config {
 	cfg := adapter.Default()
-	cfg.Port = 0
+	cfg.Host, cfg.Port = "127.0.0.1", 0 // tests bind loopback only
 	return cfg
 }
 

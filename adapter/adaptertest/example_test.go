@@ -15,7 +15,7 @@ import (
 func newTCP(t *testing.T, h http.Handler, port int) adapter.Server {
 	t.Helper()
 	cfg := adapter.Default() // the zero Config is not the default: no drain time, no timeouts
-	cfg.Port = port
+	cfg.Host, cfg.Port = "127.0.0.1", port
 	srv, err := stdlib.New(cfg, h)
 	if err != nil {
 		t.Fatal(err)

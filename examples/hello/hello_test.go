@@ -9,6 +9,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strings"
 	"syscall"
 	"testing"
@@ -53,7 +54,11 @@ var servingLine = regexp.MustCompile(`msg=serving url=(\S+)`)
 func start(t *testing.T, bin string, env ...string) *running {
 	t.Helper()
 	cmd := exec.Command(bin)
-	cmd.Env = append(os.Environ(), env...)
+	cmd.Env = os.Environ()
+	if !slices.ContainsFunc(env, func(v string) bool { return strings.HasPrefix(v, "SERVER_SOCKET_FILE=") }) {
+		cmd.Env = append(cmd.Env, "SERVER_SOCKET_HOST=127.0.0.1") // tests bind loopback only
+	}
+	cmd.Env = append(cmd.Env, env...)
 	pipe, err := cmd.StderrPipe()
 	require.NoError(t, err)
 	require.NoError(t, cmd.Start())
@@ -181,7 +186,7 @@ func TestPortInUseExits1NamingTheAddress(t *testing.T) {
 	defer taken.Close()
 	port := taken.Addr().(*net.TCPAddr).Port
 	cmd := exec.Command(bin)
-	cmd.Env = append(os.Environ(), fmt.Sprintf("SERVER_SOCKET_PORT=%d", port))
+	cmd.Env = append(os.Environ(), "SERVER_SOCKET_HOST=127.0.0.1", fmt.Sprintf("SERVER_SOCKET_PORT=%d", port))
 	out, err := cmd.CombinedOutput()
 	require.Error(t, err)
 	assert.Equal(t, 1, cmd.ProcessState.ExitCode(), "%s", out)

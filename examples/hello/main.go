@@ -1,12 +1,12 @@
 // Command hello is cherrygo's main job: a chi router answering GET and HEAD
 // / with "Hello, world!", served by the default server that the SERVER_*
-// variables describe (TCP on 127.0.0.1:8080 unless told otherwise; a unix
+// variables describe (TCP port 8080 on every interface unless told otherwise; a unix
 // socket with SERVER_SOCKET_FILE; TLS with SERVER_SSL_CERTIFICATE and
 // SERVER_SSL_PRIVATE_KEY).
 //
 // It exits 0 after a graceful stop on SIGTERM or SIGINT, 2 after printing
 // every configuration problem, and 1 when a server cannot start (the message
-// names the address).
+// names the address); SIGHUP reloads gracefully.
 package main
 
 import (
