@@ -7,6 +7,7 @@ import (
 	"io"
 	"log/slog"
 	"net"
+	"os"
 	"net/http"
 	"sync"
 
@@ -97,14 +98,16 @@ func NewManager(bus *engine.Bus, tree *engine.Tree, opts ...ManagerOption) (*Man
 		m.log = bus.Logger()
 	}
 	if m.configs == nil {
-		var err error
-		if m.environ != nil {
-			m.configs, err = Load(m.environ)
-		} else {
-			m.configs, err = LoadEnv()
+		environ := m.environ
+		if environ == nil {
+			environ = environMap(os.Environ())
 		}
-		if err != nil {
+		var err error
+		if m.configs, err = Load(environ); err != nil {
 			return nil, err
+		}
+		for _, w := range Unknown(environ) {
+			m.log.Warn(w)
 		}
 	}
 	var problems []*SettingError
