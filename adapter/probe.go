@@ -50,17 +50,50 @@ func checkFree(addr string) error {
 // waitFree retries checkFree until addr is free or timeout passes. The
 // server's Stop already promises a released socket, so the first try
 // nearly always succeeds; the retries cover servers from outside the kit.
+//
+// Free means that nothing listens there. A bind test alone can be fooled:
+// an outgoing connection that happens to use the port as its local port
+// (any client on the machine may get it as an ephemeral port once the
+// server let go of it) makes the bind fail with "address in use" though
+// no server is left. So when the bind fails, a connect to the address
+// decides: refused means nothing listens, and the port counts as free.
 func waitFree(addr string, timeout time.Duration) error {
 	deadline := time.Now().Add(timeout)
 	backoff := time.Millisecond
 	for {
 		err := checkFree(addr)
-		if err == nil || time.Now().After(deadline) {
+		if err == nil || !listening(addr) {
+			return nil
+		}
+		if time.Now().After(deadline) {
 			return err
 		}
 		time.Sleep(backoff) // a bounded retry of a probe, not synchronisation
 		backoff = min(backoff*2, 50*time.Millisecond)
 	}
+}
+
+// listening reports whether something accepts connections on the TCP
+// address addr (wildcard hosts through loopback). Only a refused connect
+// says no: a connect that times out (a firewall) counts as yes, so that
+// waitFree keeps waiting rather than call a port free it cannot see.
+func listening(addr string) bool {
+	targets, _ := probeTargets(configuredAddr(addr))
+	if len(targets) == 0 {
+		return false
+	}
+	d := net.Dialer{Timeout: 200 * time.Millisecond}
+	for _, t := range targets {
+		c, err := d.Dial("tcp", t)
+		if err == nil {
+			c.Close()
+			return true
+		}
+		if !errors.Is(err, syscall.ECONNREFUSED) && !errors.Is(err, syscall.EADDRNOTAVAIL) && !errors.Is(err, syscall.ENETUNREACH) {
+			return true
+		}
+	}
+	return false
 }
 
 // probeTargets returns the addresses to connect to for checking that addr

@@ -12,16 +12,15 @@ import (
 
 	"github.com/seed-49a6713b/cherrygo/adapter"
 	"github.com/seed-49a6713b/cherrygo/engine"
+	"github.com/seed-49a6713b/cherrygo/internal/testnet"
 )
 
 // TestThroughServerAdapter drives a TCP server on a fixed port through the
 // bus and the adapter, twice: the adapter's port-free check before each
 // start and after each stop must pass at once with these backends.
 func TestThroughServerAdapter(t *testing.T) {
-	probe, err := net.Listen("tcp4", "127.0.0.1:0")
-	require.NoError(t, err)
-	port := probe.Addr().(*net.TCPAddr).Port
-	require.NoError(t, probe.Close())
+	_, portStr, _ := net.SplitHostPort(testnet.ReservePort(t))
+	port, _ := strconv.Atoi(portStr)
 
 	cfg := testConfig()
 	cfg.Port = port
