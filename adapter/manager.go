@@ -7,8 +7,8 @@ import (
 	"io"
 	"log/slog"
 	"net"
-	"os"
 	"net/http"
+	"os"
 	"sync"
 
 	"github.com/seed-49a6713b/cherrygo/engine"
