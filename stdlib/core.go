@@ -24,6 +24,10 @@ var ErrRunning = errors.New("stdlib: server already running")
 // bound, so "no limit of ours" is 1 GiB, which no real header reaches.
 const noHeaderLimit = 1 << 30
 
+// headerSlack is what net/http reads of a request head beyond
+// http.Server.MaxHeaderBytes.
+const headerSlack = 4096
+
 // runState is where a server is in its life; see core.
 type runState int
 
@@ -39,6 +43,7 @@ type settings struct {
 	socketTimeout   time.Duration
 	shutdownTimeout time.Duration
 	maxHeaderBytes  int
+	maxHead         int64 // MAX_REQUEST_HEADER_SIZE; 0: no limit
 	noDelay         bool
 	http2           bool
 	h2c             bool
@@ -190,7 +195,7 @@ func (c *core) newHTTPServer(t *tracker) *http.Server {
 		protocols.SetUnencryptedHTTP2(c.settings.h2c)
 	}
 	return &http.Server{
-		Handler:           withBodyTimeout(c.handler, c.settings.socketTimeout),
+		Handler:           withHeadLimit(withBodyTimeout(c.handler, c.settings.socketTimeout), c.settings.maxHead),
 		TLSConfig:         tlsConfig,
 		Protocols:         &protocols,
 		ReadHeaderTimeout: c.settings.socketTimeout,

@@ -75,9 +75,14 @@
 // handler's body read then fails with an error matching
 // os.ErrDeadlineExceeded. Zero switches these timeouts off.
 //
-// MAX_REQUEST_HEADER_SIZE bounds the request line and headers (net/http
-// answers 431 beyond it). Zero means no limit of ours: net/http needs
-// some bound, so 1 GiB is used. NODELAY false switches TCP_NODELAY off on
+// MAX_REQUEST_HEADER_SIZE bounds the request line and headers exactly: a
+// head of the limit is served, one byte more gets 431. (net/http reads
+// 4096 bytes more than http.Server.MaxHeaderBytes, so that field is set
+// 4096 below the limit; a limit of 4096 or less, which it cannot express,
+// is checked on each HTTP/1 request's parsed head, counted in canonical
+// form.) Over HTTP/2 it bounds the decoded header list, as net/http does.
+// Zero means no limit of ours: net/http needs some bound, so 1 GiB is
+// used. NODELAY false switches TCP_NODELAY off on
 // accepted connections (Go switches it on).
 //
 // # Stopping

@@ -66,9 +66,17 @@ func initCore(c *core, cfg adapter.Config, h http.Handler, o *options) error {
 	}
 	maxHeader := noHeaderLimit
 	if cfg.MaxRequestHeaderSize > 0 && cfg.MaxRequestHeaderSize < noHeaderLimit {
+		// net/http reads up to MaxHeaderBytes + 4096 bytes of head (its
+		// bufio slack): ask for the difference, so that the limit is
+		// exact. Below 4097 bytes that cannot be asked for; withHeadLimit
+		// then counts the head of each HTTP/1 request instead.
 		maxHeader = int(cfg.MaxRequestHeaderSize)
+		if maxHeader > headerSlack {
+			maxHeader -= headerSlack
+		}
 	}
 	s := settings{
+		maxHead:         cfg.MaxRequestHeaderSize,
 		socketTimeout:   max(cfg.SocketTimeout, 0),
 		shutdownTimeout: max(cfg.ShutdownTimeout, 0),
 		maxHeaderBytes:  maxHeader,
