@@ -19,10 +19,10 @@ import (
 	"github.com/seed-49a6713b/cherrygo/adapter"
 	"github.com/seed-49a6713b/cherrygo/engine"
 	"github.com/seed-49a6713b/cherrygo/engine/plugins"
-	"github.com/seed-49a6713b/cherrygo/internal/leakcheck"
+	"go.uber.org/goleak"
 )
 
-func TestMain(m *testing.M) { leakcheck.Main(m) }
+func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
 
 // lockedBuffer collects what Quickstart writes from several goroutines.
 type lockedBuffer struct {

@@ -3,7 +3,7 @@ package adapter_test
 import (
 	"testing"
 
-	"github.com/seed-49a6713b/cherrygo/internal/leakcheck"
+	"go.uber.org/goleak"
 )
 
-func TestMain(m *testing.M) { leakcheck.Main(m) }
+func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }

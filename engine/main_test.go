@@ -6,11 +6,11 @@ import (
 	"time"
 
 	"github.com/seed-49a6713b/cherrygo/engine/enginetest"
-	"github.com/seed-49a6713b/cherrygo/internal/leakcheck"
+	"go.uber.org/goleak"
 )
 
 // TestMain fails the package when a test leaves a goroutine behind.
-func TestMain(m *testing.M) { leakcheck.Main(m) }
+func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
 
 // busWaitTimeout bounds every wait in the bus tests. Events normally take
 // microseconds; the bound only matters on a loaded machine or a bug.

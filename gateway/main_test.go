@@ -7,12 +7,12 @@ import (
 	"testing"
 	"time"
 
-	"github.com/seed-49a6713b/cherrygo/internal/leakcheck"
 	"github.com/stretchr/testify/require"
+	"go.uber.org/goleak"
 )
 
 // TestMain fails the package when a test leaves a goroutine behind.
-func TestMain(m *testing.M) { leakcheck.Main(m) }
+func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
 
 // waitTimeout bounds every wait on an event in the policy tests. Events
 // take milliseconds; the bound only matters on a loaded machine or a bug.

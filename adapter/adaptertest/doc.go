@@ -33,7 +33,7 @@
 //     goroutine and no file descriptor behind (counted in /proc/self/fd).
 //
 // Each check runs as a subtest, one after the other, with a goroutine leak
-// check (internal/leakcheck). Waits are bounded waits on events (Ready,
+// check (go.uber.org/goleak). Waits are bounded waits on events (Ready,
 // Start returning, a response); the only polls are for a listener refusing
 // connections once Stop began and for ReadyReporter servers, which have
 // nothing to wait on.

@@ -14,7 +14,7 @@ import (
 	"time"
 
 	"github.com/seed-49a6713b/cherrygo/adapter"
-	"github.com/seed-49a6713b/cherrygo/internal/leakcheck"
+	"go.uber.org/goleak"
 )
 
 // RunConformanceTests checks that the servers h makes keep the
@@ -42,7 +42,8 @@ func RunConformanceTests(t *testing.T, h Harness) {
 	}
 	for _, c := range checks {
 		t.Run(c.name, func(t *testing.T) {
-			leakcheck.Check(t)
+			ignore := goleak.IgnoreCurrent() // what ran before this check
+			t.Cleanup(func() { goleak.VerifyNone(t, ignore) })
 			c.fn(t, &h)
 		})
 	}

@@ -8,10 +8,10 @@ import (
 
 	"github.com/seed-49a6713b/cherrygo/adapter"
 	"github.com/seed-49a6713b/cherrygo/adapter/adaptertest"
-	"github.com/seed-49a6713b/cherrygo/internal/leakcheck"
+	"go.uber.org/goleak"
 )
 
-func TestMain(m *testing.M) { leakcheck.Main(m) }
+func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
 
 // TestSuiteOnStdlib runs the suite against a known-good backend, so that a
 // change to the suite that fails correct servers shows up here.

@@ -3,8 +3,8 @@ package enginetest_test
 import (
 	"testing"
 
-	"github.com/seed-49a6713b/cherrygo/internal/leakcheck"
+	"go.uber.org/goleak"
 )
 
 // TestMain fails the package when a test leaves a goroutine behind.
-func TestMain(m *testing.M) { leakcheck.Main(m) }
+func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }

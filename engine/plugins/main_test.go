@@ -11,11 +11,11 @@ import (
 
 	"github.com/seed-49a6713b/cherrygo/engine"
 	"github.com/seed-49a6713b/cherrygo/engine/enginetest"
-	"github.com/seed-49a6713b/cherrygo/internal/leakcheck"
+	"go.uber.org/goleak"
 )
 
 // TestMain fails the package when a test leaves a goroutine behind.
-func TestMain(m *testing.M) { leakcheck.Main(m) }
+func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
 
 // waitTimeout bounds every wait. Events take milliseconds; the bound only
 // matters on a loaded machine or a bug.

@@ -1,5 +1,0 @@
-package leakcheck
-
-import "testing"
-
-func TestMain(m *testing.M) { Main(m) }
