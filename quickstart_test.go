@@ -3,6 +3,7 @@ package cherrygo_test
 import (
 	"context"
 	"io"
+	"maps"
 	"net"
 	"net/http"
 	"os"
@@ -48,24 +49,52 @@ func tree() *engine.Tree {
 	return t
 }
 
-func TestQuickstartServesAndStopsOnSIGTERM(t *testing.T) {
-	signals := make(chan os.Signal, 1)
+// running is a Quickstart serving in the background.
+type running struct {
+	url     string
+	signals chan os.Signal
+	code    chan int
+	stderr  *lockedBuffer
+}
+
+// quickstart runs Quickstart for tr on loopback, with env added to the
+// environment and signals injected, and returns once it serves.
+func quickstart(t *testing.T, tr *engine.Tree, env map[string]string) *running {
+	t.Helper()
+	r := &running{signals: make(chan os.Signal, 1), code: make(chan int, 1), stderr: &lockedBuffer{}}
+	environ := map[string]string{"SERVER_SOCKET_HOST": "127.0.0.1", "SERVER_SOCKET_PORT": "0"}
+	maps.Copy(environ, env)
 	urls := make(chan string, 1)
-	var stderr lockedBuffer
-	code := make(chan int, 1)
 	go func() {
-		code <- cherrygo.Quickstart(context.Background(), tree(),
-			cherrygo.WithStderr(&stderr),
-			cherrygo.WithEnvironment(map[string]string{"SERVER_SOCKET_HOST": "127.0.0.1", "SERVER_SOCKET_PORT": "0"}),
-			cherrygo.WithSignals(&plugins.SignalHandler{Signals: signals}),
+		r.code <- cherrygo.Quickstart(context.Background(), tr,
+			cherrygo.WithStderr(r.stderr),
+			cherrygo.WithEnvironment(environ),
+			cherrygo.WithSignals(&plugins.SignalHandler{Signals: r.signals}),
 			cherrygo.WithReady(func(m *adapter.Manager) { urls <- m.URL() }))
 	}()
-	var url string
 	select {
-	case url = <-urls:
+	case r.url = <-urls:
 	case <-time.After(10 * time.Second):
-		t.Fatalf("not serving after 10s:\n%s", stderr.String())
+		t.Fatalf("not serving after 10s:\n%s", r.stderr.String())
 	}
+	return r
+}
+
+// exitCode waits for Quickstart's exit code.
+func (r *running) exitCode(t *testing.T) int {
+	t.Helper()
+	select {
+	case c := <-r.code:
+		return c
+	case <-time.After(10 * time.Second):
+		t.Fatalf("Quickstart did not return:\n%s", r.stderr.String())
+		panic("unreachable")
+	}
+}
+
+func TestQuickstartServesAndStopsOnSIGTERM(t *testing.T) {
+	r := quickstart(t, tree(), nil)
+	url, stderr := r.url, r.stderr
 	tr := &http.Transport{}
 	defer tr.CloseIdleConnections()
 	resp, err := (&http.Client{Transport: tr, Timeout: 10 * time.Second}).Get(url + "/")
@@ -74,13 +103,8 @@ func TestQuickstartServesAndStopsOnSIGTERM(t *testing.T) {
 	resp.Body.Close()
 	assert.Equal(t, "Hello, world!", string(body))
 
-	signals <- syscall.SIGTERM
-	select {
-	case c := <-code:
-		assert.Equal(t, 0, c, stderr.String())
-	case <-time.After(10 * time.Second):
-		t.Fatal("Quickstart did not return after SIGTERM")
-	}
+	r.signals <- syscall.SIGTERM
+	assert.Equal(t, 0, r.exitCode(t), stderr.String())
 	assert.Contains(t, stderr.String(), "HTTP server shut down")
 }
 
@@ -139,29 +163,14 @@ func TestQuickstartCancelledContextStopsServers(t *testing.T) {
 // A SIGTERM whose drain runs past SHUTDOWN_TIMEOUT cuts the request off,
 // warns how many were cut, and is still a graceful stop: exit code 0.
 func TestQuickstartDrainCutOffExits0(t *testing.T) {
-	signals := make(chan os.Signal, 1)
-	urls := make(chan string, 1)
-	var stderr lockedBuffer
 	entered := make(chan struct{}, 1)
 	slow := engine.NewTree()
 	slow.Mount("/", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		entered <- struct{}{}
 		<-r.Context().Done() // until the stop cuts the connection
 	}))
-	code := make(chan int, 1)
-	go func() {
-		code <- cherrygo.Quickstart(context.Background(), slow,
-			cherrygo.WithStderr(&stderr),
-			cherrygo.WithEnvironment(map[string]string{"SERVER_SOCKET_HOST": "127.0.0.1", "SERVER_SOCKET_PORT": "0", "SERVER_SHUTDOWN_TIMEOUT": "0.1"}),
-			cherrygo.WithSignals(&plugins.SignalHandler{Signals: signals}),
-			cherrygo.WithReady(func(m *adapter.Manager) { urls <- m.URL() }))
-	}()
-	var url string
-	select {
-	case url = <-urls:
-	case <-time.After(10 * time.Second):
-		t.Fatalf("not serving after 10s:\n%s", stderr.String())
-	}
+	r := quickstart(t, slow, map[string]string{"SERVER_SHUTDOWN_TIMEOUT": "0.1"})
+	url, stderr := r.url, r.stderr
 	tr := &http.Transport{}
 	defer tr.CloseIdleConnections()
 	failed := make(chan error, 1)
@@ -177,13 +186,8 @@ func TestQuickstartDrainCutOffExits0(t *testing.T) {
 	case <-time.After(10 * time.Second):
 		t.Fatal("the request never reached the handler")
 	}
-	signals <- syscall.SIGTERM
-	select {
-	case c := <-code:
-		assert.Equal(t, 0, c, stderr.String())
-	case <-time.After(10 * time.Second):
-		t.Fatal("Quickstart did not return after SIGTERM")
-	}
+	r.signals <- syscall.SIGTERM
+	assert.Equal(t, 0, r.exitCode(t), stderr.String())
 	select {
 	case err := <-failed:
 		assert.Error(t, err, "the request was cut off")

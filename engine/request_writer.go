@@ -132,16 +132,26 @@ func (rw *responseWriter) writeHeader(code int) {
 	rw.w.WriteHeader(code)
 }
 
+// startBody sends the header if it has not gone out (a body write or a
+// flush implies 200), and reports errReplaced when an error response took
+// the handler's place. The caller has entered.
+func (rw *responseWriter) startBody() error {
+	if !rw.wroteHeader {
+		rw.writeHeader(http.StatusOK)
+	}
+	if rw.replaced {
+		return errReplaced
+	}
+	return nil
+}
+
 func (rw *responseWriter) Write(p []byte) (int, error) {
 	if !rw.enter() {
 		return 0, ErrRequestEnded
 	}
 	defer rw.leave()
-	if !rw.wroteHeader {
-		rw.writeHeader(http.StatusOK)
-	}
-	if rw.replaced {
-		return 0, errReplaced
+	if err := rw.startBody(); err != nil {
+		return 0, err
 	}
 	if rw.dropBody {
 		return len(p), nil
@@ -156,11 +166,8 @@ func (rw *responseWriter) WriteString(s string) (int, error) {
 		return 0, ErrRequestEnded
 	}
 	defer rw.leave()
-	if !rw.wroteHeader {
-		rw.writeHeader(http.StatusOK)
-	}
-	if rw.replaced {
-		return 0, errReplaced
+	if err := rw.startBody(); err != nil {
+		return 0, err
 	}
 	if rw.dropBody {
 		return len(s), nil
@@ -174,11 +181,8 @@ func (rw *responseWriter) ReadFrom(src io.Reader) (int64, error) {
 		return 0, ErrRequestEnded
 	}
 	defer rw.leave()
-	if !rw.wroteHeader {
-		rw.writeHeader(http.StatusOK)
-	}
-	if rw.replaced {
-		return 0, errReplaced
+	if err := rw.startBody(); err != nil {
+		return 0, err
 	}
 	if rf, ok := rw.w.(io.ReaderFrom); ok && !rw.dropBody {
 		return rf.ReadFrom(src)
@@ -208,11 +212,8 @@ func (rw *responseWriter) FlushError() error {
 		return ErrRequestEnded
 	}
 	defer rw.leave()
-	if !rw.wroteHeader {
-		rw.writeHeader(http.StatusOK)
-	}
-	if rw.replaced {
-		return errReplaced
+	if err := rw.startBody(); err != nil {
+		return err
 	}
 	if f, ok := rw.w.(interface{ FlushError() error }); ok {
 		return f.FlushError()

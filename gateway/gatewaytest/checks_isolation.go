@@ -49,22 +49,8 @@ func serveTree(t *testing.T, h Harness, cfg gateway.Config, tree *engine.Tree) T
 // getID sends a GET of path with X-Id id and checks for 200 and want.
 func getID(t *testing.T, tg Target, path, id, want string) {
 	t.Helper()
-	req, err := http.NewRequestWithContext(ctx(t), http.MethodGet, tg.URL+path, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	req.Header.Set("X-Id", id)
-	resp, err := tg.Client.Do(req)
-	if err != nil {
-		t.Fatalf("GET %s: %v", path, err)
-	}
-	defer resp.Body.Close()
-	b, err := io.ReadAll(resp.Body)
-	if err != nil {
-		t.Fatalf("GET %s: reading the body: %v", path, err)
-	}
-	if resp.StatusCode != http.StatusOK || string(b) != want {
-		t.Fatalf("GET %s: %d %q, want 200 %q", path, resp.StatusCode, b, want)
+	if status, body := getWith(t, tg, path, http.Header{"X-Id": {id}}); status != http.StatusOK || body != want {
+		t.Fatalf("GET %s: %d %q, want 200 %q", path, status, body, want)
 	}
 }
 

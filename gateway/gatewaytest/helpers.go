@@ -17,9 +17,18 @@ func discard() *slog.Logger { return slog.New(slog.NewTextHandler(io.Discard, ni
 // get sends a GET of path and returns the status and body.
 func get(t *testing.T, tg Target, path string) (int, string) {
 	t.Helper()
+	return getWith(t, tg, path, nil)
+}
+
+// getWith is get with the given request headers.
+func getWith(t *testing.T, tg Target, path string, header http.Header) (int, string) {
+	t.Helper()
 	req, err := http.NewRequestWithContext(ctx(t), http.MethodGet, tg.URL+path, nil)
 	if err != nil {
 		t.Fatal(err)
+	}
+	for k, v := range header {
+		req.Header[k] = v
 	}
 	resp, err := tg.Client.Do(req)
 	if err != nil {
