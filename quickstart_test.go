@@ -199,3 +199,21 @@ func TestQuickstartDrainCutOffExits0(t *testing.T) {
 	assert.Contains(t, out, "connections=1")
 	assert.NotContains(t, out, "level=ERROR", "a cut-off drain is not an error")
 }
+
+// The logger Quickstart is given (here the default one, on its stderr)
+// gets the handlers' panics too, not slog.Default.
+func TestQuickstartLogsHandlerPanics(t *testing.T) {
+	boom := engine.NewTree()
+	boom.Mount("/", http.HandlerFunc(func(http.ResponseWriter, *http.Request) { panic("boom") }))
+	r := quickstart(t, boom, nil)
+	tr := &http.Transport{}
+	defer tr.CloseIdleConnections()
+	resp, err := (&http.Client{Transport: tr, Timeout: 10 * time.Second}).Get(r.url + "/")
+	require.NoError(t, err)
+	resp.Body.Close()
+	assert.Equal(t, http.StatusInternalServerError, resp.StatusCode)
+	r.signals <- syscall.SIGTERM
+	assert.Equal(t, 0, r.exitCode(t))
+	assert.Contains(t, r.stderr.String(), `level=ERROR msg="panic serving request"`)
+	assert.Contains(t, r.stderr.String(), "panic=boom")
+}

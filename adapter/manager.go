@@ -70,8 +70,9 @@ func WithServer(name string, s Server) ManagerOption {
 // server the manager builds to w.
 func WithAccessLog(w io.Writer) ManagerOption { return func(m *Manager) { m.access = w } }
 
-// WithLogger sets the logger for the manager and its adapters (the bus's
-// logger by default).
+// WithLogger sets the logger for the manager, its adapters and the
+// servers' policies, and for the tree when it has none (the bus's logger
+// by default).
 func WithLogger(l *slog.Logger) ManagerOption { return func(m *Manager) { m.log = l } }
 
 // NewManager reads the settings (from the environment unless WithConfigs or
@@ -80,7 +81,9 @@ func WithLogger(l *slog.Logger) ManagerOption { return func(m *Manager) { m.log 
 //
 // Every server the Backend builds serves tree through the gateway
 // (gateway.New), with the policies its Config asks for; a tree without a Bus
-// gets bus, so that before_request and after_request are published.
+// gets bus, so that before_request and after_request are published, and a
+// tree without a Logger gets the manager's, so that handler panics are
+// logged where everything else is.
 //
 // A bad setting gives a *ConfigError listing every problem.
 func NewManager(bus *engine.Bus, tree *engine.Tree, opts ...ManagerOption) (*Manager, error) {
@@ -96,6 +99,9 @@ func NewManager(bus *engine.Bus, tree *engine.Tree, opts ...ManagerOption) (*Man
 	}
 	if m.log == nil {
 		m.log = bus.Logger()
+	}
+	if tree.Logger == nil {
+		tree.Logger = m.log // handler panics and hook failures go where the rest goes
 	}
 	if m.configs == nil {
 		environ := m.environ
