@@ -5,18 +5,18 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"testing"
-	"time"
 
 	"github.com/stretchr/testify/require"
+
+	"github.com/seed-49a6713b/cherrygo/internal/testwait"
 	"go.uber.org/goleak"
 )
 
 // TestMain fails the package when a test leaves a goroutine behind.
 func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
 
-// waitTimeout bounds every wait on an event in the policy tests. Events
-// take milliseconds; the bound only matters on a loaded machine or a bug.
-const waitTimeout = 10 * time.Second
+// waitTimeout bounds every wait on an event in the policy tests.
+const waitTimeout = testwait.Timeout
 
 // serve starts a loopback server for h, closed (with its client's idle
 // connections) when the test ends.
@@ -30,13 +30,7 @@ func serve(t *testing.T, h http.Handler) *httptest.Server {
 // receive waits for a value on ch, failing the test after waitTimeout.
 func receive[T any](t *testing.T, ch <-chan T, what string) T {
 	t.Helper()
-	select {
-	case v := <-ch:
-		return v
-	case <-time.After(waitTimeout):
-		t.Fatalf("timed out waiting for %s", what)
-		panic("unreachable")
-	}
+	return testwait.Receive(t, ch, what)
 }
 
 // result is a response (or error) from a request made on another

@@ -11,23 +11,18 @@ import (
 
 	"github.com/seed-49a6713b/cherrygo/engine"
 	"github.com/seed-49a6713b/cherrygo/engine/enginetest"
+	"github.com/seed-49a6713b/cherrygo/internal/testwait"
 	"go.uber.org/goleak"
 )
 
 // TestMain fails the package when a test leaves a goroutine behind.
 func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
 
-// waitTimeout bounds every wait. Events take milliseconds; the bound only
-// matters on a loaded machine or a bug.
-const waitTimeout = 10 * time.Second
+// waitTimeout bounds every wait.
+const waitTimeout = testwait.Timeout
 
 // testCtx returns a context that ends after waitTimeout or with the test.
-func testCtx(t testing.TB) context.Context {
-	t.Helper()
-	ctx, cancel := context.WithTimeout(t.Context(), waitTimeout)
-	t.Cleanup(cancel)
-	return ctx
-}
+var testCtx = testwait.Context
 
 // newBus and waitState are enginetest's, under the names the tests use.
 var (
@@ -39,13 +34,7 @@ var (
 // waitTimeout.
 func receive[T any](t testing.TB, ch <-chan T, what string) T {
 	t.Helper()
-	select {
-	case v := <-ch:
-		return v
-	case <-time.After(waitTimeout):
-		t.Fatalf("timed out waiting for %s", what)
-		panic("unreachable")
-	}
+	return testwait.Receive(t, ch, what)
 }
 
 // notify returns a listener that sends its argument on a buffered channel,

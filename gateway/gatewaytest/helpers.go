@@ -10,6 +10,8 @@ import (
 	"net/http"
 	"testing"
 	"time"
+
+	"github.com/seed-49a6713b/cherrygo/internal/testwait"
 )
 
 func discard() *slog.Logger { return slog.New(slog.NewTextHandler(io.Discard, nil)) }
@@ -87,13 +89,7 @@ func (c *rawConn) response(t *testing.T, method string) (*http.Response, string)
 // wait receives from ch or fails the test after Timeout.
 func wait[T any](t *testing.T, ch <-chan T, what string) T {
 	t.Helper()
-	select {
-	case v := <-ch:
-		return v
-	case <-time.After(Timeout):
-		t.Fatalf("timed out waiting for %s", what)
-		panic("unreachable")
-	}
+	return testwait.Receive(t, ch, what)
 }
 
 // signal sends v on ch unless the test's wait runs out.
