@@ -190,10 +190,12 @@
 //
 // What a handler must not do after it returned, as on net/http, is use its
 // ResponseWriter or read its request's body. The engine makes the first
-// harmless: once Run has returned, the writer refuses every call (writes
-// return ErrRequestEnded and are dropped, Header returns a map nobody
-// sends, Hijack fails, Unwrap returns a writer that refuses everything),
-// so a late write never reaches another client's response and never
-// panics. Run waits for a call that is reaching the front end's writer
-// when the request ends, so nothing slips through in between.
+// harmless: from the moment the handler returns, the writer it was given
+// refuses every call (writes return ErrRequestEnded and are dropped,
+// Header returns a map nobody sends, Hijack and the deadlines fail, Unwrap
+// returns a writer that refuses everything), so a late write never reaches
+// another client's response, nor the response the engine is finishing,
+// and never panics. The engine waits for a call that is under way when the
+// handler returns, so nothing slips through in between. The hooks and the
+// error page write through a view of their own, which the app never sees.
 package engine

@@ -79,16 +79,17 @@ func (r *Request) writeErrorPage(he *HTTPError) {
 			r.abort = true
 			return
 		}
-		ClearContentHeaders(r.rw.Header(), http.StatusInternalServerError)
-		r.rw.Header().Set("Content-Type", "text/plain; charset=utf-8")
-		r.rw.WriteHeader(http.StatusInternalServerError)
-		io.WriteString(&r.rw, "500 Internal Server Error\n") //nolint:errcheck // the client may be gone
+		w := r.rw.engine()
+		ClearContentHeaders(w.Header(), http.StatusInternalServerError)
+		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+		w.WriteHeader(http.StatusInternalServerError)
+		io.WriteString(w, "500 Internal Server Error\n") //nolint:errcheck // the client may be gone
 	}
 }
 
 func (r *Request) safePage(page func(http.ResponseWriter, *http.Request, *HTTPError), he *HTTPError) (p any) {
 	defer func() { p = recover() }()
-	page(&r.rw, &r.app, he)
+	page(r.rw.engine(), &r.app, he)
 	return nil
 }
 
@@ -119,7 +120,7 @@ func (r *Request) writeRedirect(hr *HTTPRedirect) {
 		}
 		target += q
 	}
-	http.Redirect(&r.rw, &r.app, target, status)
+	http.Redirect(r.rw.engine(), &r.app, target, status)
 }
 
 // isAbsoluteOrRooted reports whether a redirect target needs no resolving

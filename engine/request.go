@@ -150,10 +150,19 @@ func (r *Request) Context() context.Context {
 	return context.Background()
 }
 
-// SetContext sets the request's context, before Run; the application's
-// request carries a context derived from it, so its cancellation reaches
-// the handler.
-func (r *Request) SetContext(ctx context.Context) { r.appCtx.Context = ctx }
+// SetContext sets the request's context; the application's request
+// carries a context derived from it, so its cancellation reaches the
+// handler, and its Done channel closes the app's context once the request
+// has ended (a context that is never cancelled, such as one from
+// context.WithValue on Background, leaves that to the engine). It must be
+// called before Run: calling it once Run has begun panics, since the app
+// may already hold a context derived from the one it would replace.
+func (r *Request) SetContext(ctx context.Context) {
+	if r.tree != nil {
+		panic("engine: Request.SetContext called after Run began")
+	}
+	r.appCtx.Context = ctx
+}
 
 // Err returns the error Run is answering (an *HTTPError or *HTTPRedirect),
 // for hooks at BeforeErrorResponse and AfterErrorResponse; nil otherwise.

@@ -179,7 +179,10 @@ func TestLateWritesAreRefused(t *testing.T) {
 	assert.ErrorIs(t, rc.Flush(), engine.ErrRequestEnded)
 	_, _, err = rc.Hijack()
 	assert.ErrorIs(t, err, engine.ErrRequestEnded)
-	assert.Error(t, rc.SetWriteDeadline(time.Now()), "Unwrap reaches nothing once the request ended")
+	assert.ErrorIs(t, rc.SetWriteDeadline(time.Now()), engine.ErrRequestEnded)
+	assert.ErrorIs(t, rc.SetReadDeadline(time.Now()), engine.ErrRequestEnded)
+	assert.ErrorIs(t, rc.EnableFullDuplex(), engine.ErrRequestEnded)
+	assert.Nil(t, k.w.(interface{ Unwrap() http.ResponseWriter }).Unwrap().Header().Values("X-Late"), "Unwrap reaches nothing once the request ended")
 
 	assert.Equal(t, "/first", first.Body.String())
 	assert.Equal(t, http.StatusOK, first.Code)
@@ -307,4 +310,75 @@ type hijackWriter struct {
 func (w *hijackWriter) Hijack() (net.Conn, *bufio.ReadWriter, error) {
 	w.hijacked = true
 	return w.conn, bufio.NewReadWriter(bufio.NewReader(w.conn), bufio.NewWriter(w.conn)), nil
+}
+
+// The writer is closed from the moment the handler returns, not only once
+// Run has: a goroutine the handler left writing never meets the error
+// page the engine writes after a panic (under -race, any sharing shows),
+// and what the client gets is either the cut-off response the goroutine
+// began or the clean 500.
+func TestLateWriterRacingTheErrorPage(t *testing.T) {
+	for round := range 50 {
+		tree := engine.NewTree()
+		tree.Logger = discardLogger()
+		done := make(chan struct{})
+		tree.Mount("/", http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+			go func() {
+				defer close(done)
+				for {
+					w.Header().Set("X-Late", "1")
+					if _, err := w.Write([]byte("x")); errors.Is(err, engine.ErrRequestEnded) {
+						return
+					}
+				}
+			}()
+			panic("boom")
+		}))
+		rec := httptest.NewRecorder()
+		req := engine.NewRequest(http.MethodGet, "/", nil)
+		req.Run(tree, rec)
+		select {
+		case <-done:
+		case <-time.After(5 * time.Second):
+			t.Fatalf("round %d: the late writer was never refused", round)
+		}
+		if !req.Aborted() {
+			assert.Equal(t, http.StatusInternalServerError, rec.Code, "round %d", round)
+			assert.NotContains(t, rec.Body.String(), "x", "round %d: a late write reached the error page", round)
+		}
+	}
+}
+
+// SetContext once Run has begun would swap the parent of a context the
+// app may hold: it panics instead.
+func TestSetContextAfterRunPanics(t *testing.T) {
+	tree := engine.NewTree()
+	tree.Mount("/", http.HandlerFunc(func(http.ResponseWriter, *http.Request) {}))
+	req := engine.NewRequest(http.MethodGet, "/", nil)
+	req.Run(tree, httptest.NewRecorder())
+	assert.Panics(t, func() { req.SetContext(context.Background()) })
+}
+
+// bigWriter is a front end's writer with something large inside, as
+// net/http's holds its connection.
+type bigWriter struct {
+	*httptest.ResponseRecorder
+	ballast [1 << 16]byte
+}
+
+// A context kept after the request does not keep the front end's writer
+// alive.
+func TestKeptContextLetsGoOfTheFrontEndWriter(t *testing.T) {
+	tree := engine.NewTree()
+	var kept context.Context
+	tree.Mount("/", http.HandlerFunc(func(_ http.ResponseWriter, r *http.Request) { kept = r.Context() }))
+	w := &bigWriter{ResponseRecorder: httptest.NewRecorder()}
+	w.ballast[0] = 1
+	weakW := weak.Make(w)
+	engine.NewRequest(http.MethodGet, "/", nil).Run(tree, w)
+	w = nil
+	runtime.GC()
+	assert.Nil(t, weakW.Value(), "the kept context keeps the front end's writer alive")
+	assert.NotNil(t, engine.FromContext(kept))
+	runtime.KeepAlive(kept)
 }

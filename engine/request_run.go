@@ -34,10 +34,13 @@ import (
 //     handed the app (as net/http does for the requests it hands out,
 //     unless the connection was hijacked). A form parsed on a copy of it
 //     (chi's, say) is as much out of reach as it is for net/http;
-//  9. ends the request: from now on the ResponseWriter the app was given
-//     refuses writes (ErrRequestEnded), and the app's context is done
-//     once its parent is (net/http cancels it right after), or at once
-//     when the parent can never be cancelled.
+//  9. ends the request: the app's context is done once its parent is
+//     (net/http cancels it right after), or at once when the parent can
+//     never be cancelled.
+//
+// The ResponseWriter the app was given refuses every call
+// (ErrRequestEnded) from the moment its handler returns; the hooks and
+// the error page that still write go through a view of their own.
 //
 // Run serves r once: calling it again panics. Nothing of r is reused, so
 // whatever the app keeps of its request stays its own.
@@ -126,9 +129,12 @@ func (r *Request) serve(h http.Handler) {
 	}
 }
 
-// callHandler calls h, turning a panic into an error.
+// callHandler calls h, turning a panic into an error. Once h has
+// returned, the writer it was given refuses every call: the hooks and the
+// error page that may still write go through the engine's view.
 func (r *Request) callHandler(h http.Handler) (err error) {
 	defer func() {
+		r.rw.end()
 		if p := recover(); p != nil {
 			err = recovered(p, debug.Stack())
 		}
@@ -154,7 +160,7 @@ func (r *Request) callHooks(list []hookEntry) (err error) {
 		}
 	}()
 	for _, h := range list {
-		if err := h.fn(&r.rw, &r.app); err != nil {
+		if err := h.fn(r.rw.engine(), &r.app); err != nil {
 			return err
 		}
 	}
@@ -202,7 +208,7 @@ func (r *Request) fail(err error) {
 		if he != nil {
 			status = he.Status
 		}
-		ClearContentHeaders(r.rw.Header(), status)
+		ClearContentHeaders(r.rw.engine().Header(), status)
 	}
 	if e := r.runHooks(BeforeErrorResponse); e != nil {
 		r.logFailure(BeforeErrorResponse, e)
@@ -260,10 +266,15 @@ func (t *Tree) logger() *slog.Logger {
 	return slog.Default()
 }
 
-// finish ends the request once Run is done: later writes on the
-// application's ResponseWriter are refused (see responseWriter.end), and
-// a context whose parent cannot be cancelled sees Done closed.
+// finish ends the request once Run is done: the application's
+// ResponseWriter stays closed (see responseWriter.end; a request that
+// never reached a handler closes it here), and a context whose parent
+// cannot be cancelled sees Done closed.
 func (r *Request) finish() {
 	r.rw.end()
+	// Let go of the front end's writer: a Request kept after its end
+	// (through a context, say) does not keep it alive, nor what it holds
+	// (net/http's holds its connection, and through it the next request).
+	r.rw.w = nil
 	r.endContext()
 }

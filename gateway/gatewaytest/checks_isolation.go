@@ -9,6 +9,7 @@ import (
 	"net/http/httptrace"
 	"runtime"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 	"weak"
@@ -152,6 +153,7 @@ func watchKept(r *http.Request, stop <-chan struct{}) error {
 		if err := check(); err != nil {
 			return err
 		}
+		runtime.Gosched() // read on while the requests go on, without spinning a core
 		select {
 		case <-stop:
 			select {
@@ -274,6 +276,15 @@ type bigKey struct{}
 // testKeptContextPinsNothing: a background job keeps one request's
 // context; the values of the requests before and after it are collected.
 func testKeptContextPinsNothing(t *testing.T, h Harness) {
+	for _, policies := range []struct {
+		name string
+		cfg  gateway.Config
+	}{{"Default", gateway.Config{}}, {"AllPolicies", fullStack()}} {
+		t.Run(policies.name, func(t *testing.T) { keptContextPinsNothing(t, h, policies.cfg) })
+	}
+}
+
+func keptContextPinsNothing(t *testing.T, h Harness, cfg gateway.Config) {
 	var (
 		ptrs  []weak.Pointer[big]
 		kept  context.Context
@@ -299,7 +310,8 @@ func testKeptContextPinsNothing(t *testing.T, h Harness) {
 		})
 	}
 	tree.Logger = discard()
-	tg := withDial(t, h.Serve(t, withBig(gateway.New(tree, gateway.Config{Logger: discard()}))))
+	cfg.Logger = discard()
+	tg := withDial(t, h.Serve(t, withBig(gateway.New(tree, cfg))))
 	for i := range 41 {
 		path := "/other"
 		if i == 20 {
@@ -336,10 +348,10 @@ func testKeptContextPinsNothing(t *testing.T, h Harness) {
 }
 
 // testTimeoutHandler: behind http.TimeoutHandler, a handler that runs past
-// the timeout goes on with its own request while the next requests are
+// the timeout goes on reading its own request while the next requests are
 // served, and its writes after the 503 reach nobody.
 func testTimeoutHandler(t *testing.T, h Harness) {
-	release := make(chan struct{})
+	release, stopReading := make(chan struct{}), make(chan struct{})
 	report := make(chan error, 1)
 	slow := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if r.URL.Path != "/slow" {
@@ -350,14 +362,20 @@ func testTimeoutHandler(t *testing.T, h Harness) {
 			report <- errors.New("never released")
 			return
 		}
-		var err error
-		for range 20 {
-			got := r.URL.Path + "|" + r.Header.Get("X-Id") + "|" + fmt.Sprint(r.Context().Value(idKey{})) + "|" + engine.ScriptName(r)
-			if got != "/slow|slow|slow|/app" {
-				err = fmt.Errorf("the timed-out handler sees %q", got)
-				break
+		err := func() error {
+			for {
+				got := r.URL.Path + "|" + r.Header.Get("X-Id") + "|" + fmt.Sprint(r.Context().Value(idKey{})) + "|" + engine.ScriptName(r)
+				if got != "/slow|slow|slow|/app" {
+					return fmt.Errorf("the timed-out handler sees %q", got)
+				}
+				select {
+				case <-stopReading:
+					return nil
+				default:
+					runtime.Gosched()
+				}
 			}
-		}
+		}()
 		if _, werr := io.WriteString(w, "late"); werr == nil && err == nil {
 			err = errors.New("a write after the timeout succeeded")
 		}
@@ -366,27 +384,28 @@ func testTimeoutHandler(t *testing.T, h Harness) {
 	tree := engine.NewTree()
 	tree.Mount("/app", http.TimeoutHandler(slow, 50*time.Millisecond, "too slow"))
 	tg := serveTree(t, h, gateway.Config{}, tree)
+	stop := sync.OnceFunc(func() { close(stopReading) })
+	t.Cleanup(stop) // also when the check fails before the end
 	req, err := http.NewRequestWithContext(ctx(t), http.MethodGet, tg.URL+"/app/slow", nil)
 	if err != nil {
 		t.Fatal(err)
 	}
 	req.Header.Set("X-Id", "slow")
 	resp, err := tg.Client.Do(req)
+	close(release) // the handler reads its request from now on
 	if err != nil {
-		close(release)
 		t.Fatalf("GET /app/slow: %v", err)
 	}
 	io.Copy(io.Discard, resp.Body)
 	resp.Body.Close()
 	if resp.StatusCode != http.StatusServiceUnavailable {
-		close(release)
 		t.Fatalf("GET /app/slow: %d, want 503 from the TimeoutHandler", resp.StatusCode)
 	}
-	close(release)
-	for i := range 20 {
+	for i := range 20 { // while the timed-out handler reads
 		id := fmt.Sprintf("n%d", i)
 		getID(t, tg, "/app/"+id, id, "/"+id)
 	}
+	stop()
 	if err := wait(t, report, "the timed-out handler"); err != nil {
 		t.Fatal(err)
 	}
