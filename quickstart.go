@@ -10,15 +10,16 @@ import (
 	"path/filepath"
 
 	"github.com/seed-49a6713b/cherrygo/adapter"
+	"github.com/seed-49a6713b/cherrygo/adapter/settings"
 	"github.com/seed-49a6713b/cherrygo/engine"
 	"github.com/seed-49a6713b/cherrygo/engine/plugins"
 	"github.com/seed-49a6713b/cherrygo/stdlib"
 )
 
 // Option adjusts Quickstart.
-type Option func(*settings)
+type Option func(*options)
 
-type settings struct {
+type options struct {
 	stderr   io.Writer
 	logger   *slog.Logger
 	environ  map[string]string
@@ -29,30 +30,30 @@ type settings struct {
 
 // WithStderr sets where the log and the error messages go (os.Stderr by
 // default).
-func WithStderr(w io.Writer) Option { return func(s *settings) { s.stderr = w } }
+func WithStderr(w io.Writer) Option { return func(s *options) { s.stderr = w } }
 
 // WithLogger sets the logger (a text logger on stderr by default).
-func WithLogger(l *slog.Logger) Option { return func(s *settings) { s.logger = l } }
+func WithLogger(l *slog.Logger) Option { return func(s *options) { s.logger = l } }
 
 // WithEnvironment reads the SERVER_* settings from environ instead of the
 // process environment.
 func WithEnvironment(environ map[string]string) Option {
-	return func(s *settings) { s.environ = environ }
+	return func(s *options) { s.environ = environ }
 }
 
 // WithManagerOptions passes options on to adapter.NewManager (named custom
 // servers, an access log, …).
 func WithManagerOptions(opts ...adapter.ManagerOption) Option {
-	return func(s *settings) { s.managers = append(s.managers, opts...) }
+	return func(s *options) { s.managers = append(s.managers, opts...) }
 }
 
 // WithSignals replaces the default signal handler (tests inject signals
 // through one whose Signals channel they own).
-func WithSignals(h *plugins.SignalHandler) Option { return func(s *settings) { s.signals = h } }
+func WithSignals(h *plugins.SignalHandler) Option { return func(s *options) { s.signals = h } }
 
 // WithReady calls fn once every server is serving, in a goroutine the bus
 // owns (the manager tells the bound addresses).
-func WithReady(fn func(*adapter.Manager)) Option { return func(s *settings) { s.ready = fn } }
+func WithReady(fn func(*adapter.Manager)) Option { return func(s *options) { s.ready = fn } }
 
 // Quickstart serves tree on the servers the SERVER_* variables describe,
 // with stdlib backends, the gateway and the signal handler, until a signal
@@ -70,7 +71,7 @@ func WithReady(fn func(*adapter.Manager)) Option { return func(s *settings) { s.
 // It is CherryPy's cherrypy.quickstart; the pieces it puts together are
 // public, for a main that needs more control.
 func Quickstart(ctx context.Context, tree *engine.Tree, opts ...Option) int {
-	s := settings{stderr: os.Stderr}
+	s := options{stderr: os.Stderr}
 	for _, o := range opts {
 		o(&s)
 	}
@@ -88,7 +89,7 @@ func Quickstart(ctx context.Context, tree *engine.Tree, opts ...Option) int {
 	bus := engine.New(engine.WithLogger(s.logger))
 	defer s.signals.Subscribe(bus)()
 
-	backend := func(cfg adapter.Config, h http.Handler) (adapter.Server, error) {
+	backend := func(cfg settings.Config, h http.Handler) (adapter.Server, error) {
 		return stdlib.New(cfg, h, stdlib.WithLogger(s.logger))
 	}
 	mopts := append([]adapter.ManagerOption{adapter.WithBackend(backend)}, s.managers...)

@@ -11,6 +11,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/seed-49a6713b/cherrygo/adapter/settings"
 	"github.com/seed-49a6713b/cherrygo/engine"
 	"github.com/seed-49a6713b/cherrygo/internal/testnet"
 )
@@ -75,7 +76,7 @@ func TestManagerStopsServersConcurrently(t *testing.T) {
 		return &slowStopper{plainServer: newPlainServer("127.0.0.1:0"), stopping: stopping, name: name, release: release}
 	}
 	bus := engine.New()
-	cfgA, cfgB := Default(), Default()
+	cfgA, cfgB := settings.Default(), settings.Default()
 	cfgB.Name = "b"
 	m, err := NewManager(bus, nil, WithConfigs(cfgA, cfgB), WithServer("", mk("a")), WithServer("b", mk("b")))
 	require.NoError(t, err)

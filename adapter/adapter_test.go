@@ -15,6 +15,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/seed-49a6713b/cherrygo/adapter/settings"
 	"github.com/seed-49a6713b/cherrygo/engine"
 )
 
@@ -251,6 +252,6 @@ func TestAdapterServerDiesAfterStart(t *testing.T) {
 
 func TestExitCode(t *testing.T) {
 	assert.Equal(t, 0, ExitCode(nil))
-	assert.Equal(t, 2, ExitCode(&ConfigError{Problems: []*SettingError{{Var: "X"}}}))
+	assert.Equal(t, 2, ExitCode(&settings.ConfigError{Problems: []*settings.SettingError{{Var: "X"}}}))
 	assert.Equal(t, 1, ExitCode(errors.New("bind")))
 }

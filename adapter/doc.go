@@ -1,7 +1,7 @@
 // Package adapter connects HTTP servers to the engine's bus: the contract a
-// server must keep, the adapter that drives one server through the bus, the
-// SERVER_* settings, and the Manager that builds and runs every configured
-// server (CherryPy's cherrypy.server).
+// server must keep, the adapter that drives one server through the bus,
+// and the Manager that builds and runs every configured server (CherryPy's
+// cherrypy.server). The SERVER_* settings are package adapter/settings.
 //
 // # The contract
 //
@@ -26,11 +26,11 @@
 //
 // # Settings
 //
-// Config is one server's settings, read by Load from SERVER_* variables
-// (SERVER_<NAME>_* for the servers named in SERVER_NAMES). Every variable
-// has a default, and Load reports every bad value at once in a
-// *ConfigError whose problems name the variable, the value and the accepted
-// form; ExitCode maps it to 2. README.md has the full table.
+// The Manager reads each server's settings.Config from SERVER_* variables
+// (SERVER_<NAME>_* for the servers named in SERVER_NAMES) with
+// settings.Load, and warns about the variables no server reads
+// (settings.Unknown). A bad value is a *settings.ConfigError; ExitCode
+// maps it to 2.
 //
 // # The manager
 //

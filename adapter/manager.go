@@ -8,17 +8,18 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
-	"os"
 	"sync"
 
+	"github.com/seed-49a6713b/cherrygo/adapter/settings"
 	"github.com/seed-49a6713b/cherrygo/engine"
 	"github.com/seed-49a6713b/cherrygo/gateway"
 )
 
-// Backend builds the server for one Config; stdlib.New is the kit's own.
+// Backend builds the server for one server's settings; stdlib.New is the
+// kit's own.
 // It must check everything it can (TLS files, say) before returning, and
 // not bind: binding is Start's job.
-type Backend func(cfg Config, h http.Handler) (Server, error)
+type Backend func(cfg settings.Config, h http.Handler) (Server, error)
 
 // Manager is CherryPy's cherrypy.server: it holds the settings of the
 // default server and of the named ones, builds a server for each that is
@@ -30,7 +31,7 @@ type Manager struct {
 	access   io.Writer
 	backend  Backend
 	environ  map[string]string
-	configs  []Config
+	configs  []settings.Config
 	custom   map[string]Server
 	log      *slog.Logger
 	adapters []*ServerAdapter
@@ -40,12 +41,12 @@ type Manager struct {
 // ManagerOption configures a Manager.
 type ManagerOption func(*Manager)
 
-// WithBackend sets how servers are built from their Config.
+// WithBackend sets how servers are built from their settings.
 func WithBackend(b Backend) ManagerOption { return func(m *Manager) { m.backend = b } }
 
 // WithConfigs gives the settings directly instead of reading them from the
 // environment; the first is the default server.
-func WithConfigs(cfgs ...Config) ManagerOption {
+func WithConfigs(cfgs ...settings.Config) ManagerOption {
 	return func(m *Manager) { m.configs = cfgs }
 }
 
@@ -80,12 +81,12 @@ func WithLogger(l *slog.Logger) ManagerOption { return func(m *Manager) { m.log 
 // subscribes each to bus. Nothing binds until the bus starts.
 //
 // Every server the Backend builds serves tree through the gateway
-// (gateway.New), with the policies its Config asks for; a tree without a Bus
+// (gateway.New), with the policies its settings ask for; a tree without a Bus
 // gets bus, so that before_request and after_request are published, and a
 // tree without a Logger gets the manager's, so that handler panics are
 // logged where everything else is.
 //
-// A bad setting gives a *ConfigError listing every problem.
+// A bad setting gives a *settings.ConfigError listing every problem.
 func NewManager(bus *engine.Bus, tree *engine.Tree, opts ...ManagerOption) (*Manager, error) {
 	if tree == nil {
 		tree = engine.NewTree()
@@ -106,25 +107,25 @@ func NewManager(bus *engine.Bus, tree *engine.Tree, opts ...ManagerOption) (*Man
 	if m.configs == nil {
 		environ := m.environ
 		if environ == nil {
-			environ = environMap(os.Environ())
+			environ = settings.Environ()
 		}
 		var err error
-		if m.configs, err = Load(environ); err != nil {
+		if m.configs, err = settings.Load(environ); err != nil {
 			return nil, err
 		}
-		for _, w := range Unknown(environ) {
+		for _, w := range settings.Unknown(environ) {
 			m.log.Warn(w)
 		}
 	}
-	var problems []*SettingError
+	var problems []*settings.SettingError
 	for _, cfg := range m.configs {
-		var ce *ConfigError
+		var ce *settings.ConfigError
 		if err := cfg.Validate(); errors.As(err, &ce) {
 			problems = append(problems, ce.Problems...)
 		}
 	}
 	if len(problems) > 0 {
-		return nil, &ConfigError{Problems: problems}
+		return nil, &settings.ConfigError{Problems: problems}
 	}
 	for _, cfg := range m.configs {
 		if !cfg.On {
@@ -139,7 +140,7 @@ func NewManager(bus *engine.Bus, tree *engine.Tree, opts ...ManagerOption) (*Man
 	return m, nil
 }
 
-func (m *Manager) add(cfg Config) error {
+func (m *Manager) add(cfg settings.Config) error {
 	opts := []AdapterOption{
 		WithName(cfg.Name),
 		WithShutdownTimeout(cfg.ShutdownTimeout),
@@ -191,8 +192,16 @@ func (g serverGroup) Stop(ctx context.Context) error {
 
 // gatewayConfig is cfg's per-request policies, with the manager's shared
 // statistics and access log.
-func (m *Manager) gatewayConfig(cfg Config) gateway.Config {
-	gc := cfg.Gateway()
+func (m *Manager) gatewayConfig(cfg settings.Config) gateway.Config {
+	gc := gateway.Config{
+		MaxBodySize:     cfg.MaxRequestBodySize,
+		ThreadPool:      cfg.ThreadPool,
+		QueueSize:       cfg.AcceptedQueueSize,
+		QueueTimeout:    cfg.AcceptedQueueTimeout,
+		ProtocolVersion: cfg.ProtocolVersion,
+		ReverseDNS:      cfg.ReverseDNS,
+		ServerName:      cfg.Name,
+	}
 	gc.AccessLog = m.access
 	gc.Logger = m.log
 	if cfg.Statistics {
@@ -305,7 +314,7 @@ func (m *Manager) URL() string {
 // 0 for nil, 2 for a configuration error, 1 for anything else (a bind
 // failure, a server that died).
 func ExitCode(err error) int {
-	var ce *ConfigError
+	var ce *settings.ConfigError
 	switch {
 	case err == nil:
 		return 0

@@ -1,9 +1,11 @@
 package adapter_test
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"io"
+	"log/slog"
 	"net/http"
 	"strings"
 	"testing"
@@ -13,11 +15,12 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/seed-49a6713b/cherrygo/adapter"
+	"github.com/seed-49a6713b/cherrygo/adapter/settings"
 	"github.com/seed-49a6713b/cherrygo/engine"
 	"github.com/seed-49a6713b/cherrygo/stdlib"
 )
 
-func backend(cfg adapter.Config, h http.Handler) (adapter.Server, error) { return stdlib.New(cfg, h) }
+func backend(cfg settings.Config, h http.Handler) (adapter.Server, error) { return stdlib.New(cfg, h) }
 
 func helloTree() *engine.Tree {
 	tree := engine.NewTree()
@@ -110,7 +113,7 @@ func TestManagerNamedServers(t *testing.T) {
 func TestManagerConfigErrors(t *testing.T) {
 	_, err := adapter.NewManager(engine.New(), helloTree(), adapter.WithBackend(backend),
 		adapter.WithEnvironment(map[string]string{"SERVER_SOCKET_HOST": "127.0.0.1", "SERVER_SOCKET_PORT": "abc", "SERVER_THREAD_POOL": "-3"}))
-	var ce *adapter.ConfigError
+	var ce *settings.ConfigError
 	require.ErrorAs(t, err, &ce)
 	assert.Len(t, ce.Problems, 2, "every problem at once")
 	assert.Equal(t, 2, adapter.ExitCode(err))
@@ -133,7 +136,7 @@ func TestManagerTLSFileErrorIsConfigError(t *testing.T) {
 }
 
 func TestManagerCustomServer(t *testing.T) {
-	custom, err := stdlib.New(adapter.Config{Host: "127.0.0.1", Port: 0}, http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+	custom, err := stdlib.New(settings.Config{Host: "127.0.0.1", Port: 0}, http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
 		io.WriteString(w, "custom")
 	}))
 	require.NoError(t, err)
@@ -207,4 +210,17 @@ func contextTimeout(t *testing.T) context.Context {
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	t.Cleanup(cancel)
 	return ctx
+}
+
+// The manager warns about unknown settings as it is built, and serves on:
+// a warning, not an error.
+func TestManagerWarnsAboutUnknownSettings(t *testing.T) {
+	var log bytes.Buffer
+	bus := engine.New(engine.WithLogger(slog.New(slog.NewTextHandler(&log, nil))))
+	m, err := adapter.NewManager(bus, helloTree(), adapter.WithBackend(backend), adapter.WithEnvironment(map[string]string{
+		"SERVER_SOCKET_HOST": "127.0.0.1", "SERVER_SOCKET_PORT": "0", "SERVER_SHUTDOWN_TIMEOT": "0.1",
+	}))
+	require.NoError(t, err)
+	defer m.Close()
+	assert.Contains(t, log.String(), `level=WARN msg="SERVER_SHUTDOWN_TIMEOT is not a setting; did you mean SERVER_SHUTDOWN_TIMEOUT?"`)
 }

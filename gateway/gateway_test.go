@@ -8,6 +8,8 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/url"
+	"runtime"
+	"runtime/debug"
 	"strconv"
 	"strings"
 	"sync"
@@ -276,17 +278,37 @@ func TestGatewayAllocationsOverChi(t *testing.T) {
 			tree.Mount(script, app)
 			h := gateway.New(tree, c.cfg)
 			for _, path := range []string{"/x", "/ask/7"} {
-				base := testing.AllocsPerRun(500, func() {
-					c.raw.ServeHTTP(&countingWriter{h: make(http.Header)}, httptest.NewRequest(http.MethodGet, path, nil))
-				})
-				got := testing.AllocsPerRun(500, func() {
-					h.ServeHTTP(&countingWriter{h: make(http.Header)}, httptest.NewRequest(http.MethodGet, script+path, nil))
-				})
-				t.Logf("%s, %s%s: raw chi %.0f, gateway %.0f allocations", c.name, script, path, base, got)
-				assert.LessOrEqual(t, got-base, 2.0, "%s, %s%s", c.name, script, path)
+				base := allocsPerRequest(c.raw, path)
+				got := allocsPerRequest(h, script+path)
+				t.Logf("%s, %s%s: raw chi %.2f, gateway %.2f allocations", c.name, script, path, base, got)
+				// Whole numbers without -race; under it sync.Pool drops a
+				// quarter of what it is given (chi pools its routing
+				// context), so the averages carry a fraction either way.
+				assert.LessOrEqual(t, got-base, 2.3, "%s, %s%s", c.name, script, path)
 			}
 		}
 	}
+}
+
+// allocsPerRequest is the mean number of allocations of a GET of target
+// through h, over 2000 requests with the garbage collector off (a
+// collection empties every sync.Pool, which would count its refill).
+func allocsPerRequest(h http.Handler, target string) float64 {
+	const n = 2000
+	defer debug.SetGCPercent(debug.SetGCPercent(-1))
+	w := &countingWriter{h: make(http.Header)}
+	h.ServeHTTP(w, httptest.NewRequest(http.MethodGet, target, nil)) // warm up
+	reqs := make([]*http.Request, n)
+	for i := range reqs {
+		reqs[i] = httptest.NewRequest(http.MethodGet, target, nil)
+	}
+	var before, after runtime.MemStats
+	runtime.ReadMemStats(&before)
+	for _, r := range reqs {
+		h.ServeHTTP(w, r)
+	}
+	runtime.ReadMemStats(&after)
+	return float64(after.Mallocs-before.Mallocs) / n
 }
 
 // A request whose response was cut off (Run panics with

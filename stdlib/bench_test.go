@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/seed-49a6713b/cherrygo/adapter"
+	"github.com/seed-49a6713b/cherrygo/adapter/settings"
 )
 
 // BenchmarkStartStop measures a whole cycle per backend, and reports its
@@ -19,13 +20,13 @@ func BenchmarkStartStop(b *testing.B) {
 	certFile, keyFile := certFiles(b, dir)
 	backends := []struct {
 		name string
-		cfg  func() adapter.Config
+		cfg  func() settings.Config
 		opts []Option
 	}{
 		{"tcp4", testConfig, nil},
-		{"dualstack", func() adapter.Config { c := testConfig(); c.Host = ""; return c }, nil},
-		{"unix", func() adapter.Config { return unixConfig(filepath.Join(dir, "b.sock")) }, nil},
-		{"tls", func() adapter.Config {
+		{"dualstack", func() settings.Config { c := testConfig(); c.Host = ""; return c }, nil},
+		{"unix", func() settings.Config { return unixConfig(filepath.Join(dir, "b.sock")) }, nil},
+		{"tls", func() settings.Config {
 			c := testConfig()
 			c.SSLCertificate, c.SSLPrivateKey = certFile, keyFile
 			return c

@@ -38,8 +38,8 @@ const (
 	stateStopping                 // Stop is draining and closing
 )
 
-// settings are the parts of the configuration a running server needs.
-type settings struct {
+// runSettings are the parts of the configuration a running server needs.
+type runSettings struct {
 	socketTimeout   time.Duration
 	shutdownTimeout time.Duration
 	maxHeaderBytes  int
@@ -56,7 +56,7 @@ type settings struct {
 type core struct {
 	log       *slog.Logger
 	handler   http.Handler
-	settings  settings
+	settings  runSettings
 	tlsConfig *tls.Config // nil: plain HTTP
 	inherited net.Listener
 

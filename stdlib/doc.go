@@ -3,11 +3,11 @@
 // optionally HTTP/2 without TLS (h2c), and FastCGI. Each implements adapter.Server and
 // its optional interfaces (ReadyNotifier, Addresser, Secure, Inheriter), so
 // the adapter drives them all the same way, and New picks one from an
-// adapter.Config alone:
+// settings.Config alone:
 //
 //	srv, err := stdlib.New(cfg, handler, stdlib.WithLogger(logger))
 //	if err != nil {
-//		return err // a bad certificate is an *adapter.ConfigError
+//		return err // a bad certificate is an *settings.ConfigError
 //	}
 //	go func() { errc <- srv.Start() }() // blocks while serving
 //	<-srv.(adapter.ReadyNotifier).Ready()
@@ -60,7 +60,7 @@
 // chain it presents. The files are read and checked by New, before
 // anything binds: a missing, unreadable or non-PEM file, a key that does
 // not match the certificate, or only one of the pair set is an
-// *adapter.ConfigError listing every problem, each naming the variable and
+// *settings.ConfigError listing every problem, each naming the variable and
 // the file. TLS 1.2 is the minimum. HTTP/2 is offered through ALPN when
 // Config.HTTP2 is set (the default).
 //

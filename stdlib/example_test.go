@@ -8,13 +8,14 @@ import (
 	"time"
 
 	"github.com/seed-49a6713b/cherrygo/adapter"
+	"github.com/seed-49a6713b/cherrygo/adapter/settings"
 	"github.com/seed-49a6713b/cherrygo/stdlib"
 )
 
 // ExampleNew starts a TCP server on an ephemeral loopback port, waits until
 // it is bound, makes one request and stops it.
 func ExampleNew() {
-	cfg := adapter.Config{
+	cfg := settings.Config{
 		Host:            "127.0.0.1",
 		Port:            0, // ephemeral: Addr reports the real port
 		SocketTimeout:   10 * time.Second,
@@ -53,7 +54,7 @@ func ExampleNew() {
 
 // ExampleNewUnix serves on a unix socket file with mode 0660.
 func ExampleNewUnix() {
-	cfg := adapter.Config{SocketFile: "/run/myapp/http.sock", SocketFileMode: 0o660}
+	cfg := settings.Config{SocketFile: "/run/myapp/http.sock", SocketFileMode: 0o660}
 	srv, err := stdlib.NewUnix(cfg, http.NotFoundHandler())
 	if err != nil {
 		fmt.Println(err)

@@ -18,6 +18,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/seed-49a6713b/cherrygo/adapter"
+	"github.com/seed-49a6713b/cherrygo/adapter/settings"
 )
 
 // FastCGI record types used by the test client (with fcgiBeginRequest and
@@ -88,7 +89,7 @@ func fcgiGet(c net.Conn, id uint16, path string) (string, error) {
 	}
 }
 
-func fcgiServer(t *testing.T, cfg adapter.Config, h http.Handler) adapter.Server {
+func fcgiServer(t *testing.T, cfg settings.Config, h http.Handler) adapter.Server {
 	t.Helper()
 	return newTestServer(t, cfg, h, WithFastCGI())
 }

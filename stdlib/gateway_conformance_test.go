@@ -9,13 +9,14 @@ import (
 	"testing"
 
 	"github.com/seed-49a6713b/cherrygo/adapter"
+	"github.com/seed-49a6713b/cherrygo/adapter/settings"
 	"github.com/seed-49a6713b/cherrygo/gateway/gatewaytest"
 )
 
 // gatewayHarness serves the gateway conformance suite's handlers on the
 // backend cfg makes: TCP, a unix socket (cfg.SocketFile) or TLS; with h2c,
 // TCP with unencrypted HTTP/2, which the client then speaks.
-func gatewayHarness(mkConfig func(t *testing.T) adapter.Config, h2c bool) gatewaytest.Harness {
+func gatewayHarness(mkConfig func(t *testing.T) settings.Config, h2c bool) gatewaytest.Harness {
 	return gatewaytest.Harness{Serve: func(t *testing.T, h http.Handler) gatewaytest.Target {
 		t.Helper()
 		cfg := mkConfig(t)
@@ -60,11 +61,11 @@ func gatewayHarness(mkConfig func(t *testing.T) adapter.Config, h2c bool) gatewa
 }
 
 func TestGatewayConformanceTCP(t *testing.T) {
-	gatewaytest.RunConformanceTests(t, gatewayHarness(func(*testing.T) adapter.Config { return testConfig() }, false))
+	gatewaytest.RunConformanceTests(t, gatewayHarness(func(*testing.T) settings.Config { return testConfig() }, false))
 }
 
 func TestGatewayConformanceUnix(t *testing.T) {
-	gatewaytest.RunConformanceTests(t, gatewayHarness(func(t *testing.T) adapter.Config {
+	gatewaytest.RunConformanceTests(t, gatewayHarness(func(t *testing.T) settings.Config {
 		cfg := testConfig()
 		cfg.SocketFile = filepath.Join(shortDir(t), "s.sock")
 		return cfg
@@ -73,7 +74,7 @@ func TestGatewayConformanceUnix(t *testing.T) {
 
 func TestGatewayConformanceTLS(t *testing.T) {
 	certFile, keyFile := certFiles(t, shortDir(t))
-	gatewaytest.RunConformanceTests(t, gatewayHarness(func(*testing.T) adapter.Config {
+	gatewaytest.RunConformanceTests(t, gatewayHarness(func(*testing.T) settings.Config {
 		cfg := testConfig()
 		cfg.SSLCertificate, cfg.SSLPrivateKey = certFile, keyFile
 		return cfg
@@ -81,5 +82,5 @@ func TestGatewayConformanceTLS(t *testing.T) {
 }
 
 func TestGatewayConformanceH2C(t *testing.T) {
-	gatewaytest.RunConformanceTests(t, gatewayHarness(func(*testing.T) adapter.Config { return testConfig() }, true))
+	gatewaytest.RunConformanceTests(t, gatewayHarness(func(*testing.T) settings.Config { return testConfig() }, true))
 }

@@ -19,11 +19,12 @@ import (
 	"time"
 
 	"github.com/seed-49a6713b/cherrygo/adapter"
+	"github.com/seed-49a6713b/cherrygo/adapter/settings"
 )
 
 // testConfig is the documented defaults with an ephemeral loopback port.
-func testConfig() adapter.Config {
-	cfg := adapter.Default()
+func testConfig() settings.Config {
+	cfg := settings.Default()
 	cfg.Host, cfg.Port = "127.0.0.1", 0 // tests bind loopback only
 	return cfg
 }
@@ -128,7 +129,7 @@ func startServer(t *testing.T, srv adapter.Server) {
 }
 
 // newTestServer builds a server from cfg and starts it.
-func newTestServer(t *testing.T, cfg adapter.Config, h http.Handler, opts ...Option) adapter.Server {
+func newTestServer(t *testing.T, cfg settings.Config, h http.Handler, opts ...Option) adapter.Server {
 	t.Helper()
 	srv, err := New(cfg, h, opts...)
 	if err != nil {

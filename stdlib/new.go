@@ -6,6 +6,7 @@ import (
 	"net/http"
 
 	"github.com/seed-49a6713b/cherrygo/adapter"
+	"github.com/seed-49a6713b/cherrygo/adapter/settings"
 )
 
 // errNoHandler is returned by New when given a nil handler.
@@ -20,12 +21,12 @@ var errFastCGITLS = errors.New("stdlib: FastCGI does not speak TLS: unset the SS
 //     unix socket);
 //   - otherwise a *TCPServer on Host and Port.
 //
-// A Config that fails Validate is refused with its *adapter.ConfigError.
+// A Config that fails Validate is refused with its *settings.ConfigError.
 // Either speaks TLS when SSLCertificate and SSLPrivateKey are set. The
 // TLS files are read and checked here, before anything binds: a missing,
-// unreadable, non-PEM or mismatched file is an *adapter.ConfigError naming
+// unreadable, non-PEM or mismatched file is an *settings.ConfigError naming
 // the variable and the file. Nothing is bound until Start.
-func New(cfg adapter.Config, h http.Handler, opts ...Option) (adapter.Server, error) {
+func New(cfg settings.Config, h http.Handler, opts ...Option) (adapter.Server, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
@@ -49,7 +50,7 @@ func New(cfg adapter.Config, h http.Handler, opts ...Option) (adapter.Server, er
 }
 
 // initCore checks what every backend needs and sets up its core.
-func initCore(c *core, cfg adapter.Config, h http.Handler, o *options) error {
+func initCore(c *core, cfg settings.Config, h http.Handler, o *options) error {
 	if h == nil {
 		return errNoHandler
 	}
@@ -75,7 +76,7 @@ func initCore(c *core, cfg adapter.Config, h http.Handler, o *options) error {
 			maxHeader -= headerSlack
 		}
 	}
-	s := settings{
+	s := runSettings{
 		maxHead:         cfg.MaxRequestHeaderSize,
 		socketTimeout:   max(cfg.SocketTimeout, 0),
 		shutdownTimeout: max(cfg.ShutdownTimeout, 0),

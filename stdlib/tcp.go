@@ -6,7 +6,7 @@ import (
 	"net"
 	"net/http"
 
-	"github.com/seed-49a6713b/cherrygo/adapter"
+	"github.com/seed-49a6713b/cherrygo/adapter/settings"
 )
 
 // TCPServer serves HTTP, or HTTPS when configured with a certificate, on
@@ -21,11 +21,11 @@ type TCPServer struct {
 
 // NewTCP returns a TCP server for cfg's Host and Port (SocketFile is
 // ignored), speaking TLS when cfg names a certificate and key. See New.
-func NewTCP(cfg adapter.Config, h http.Handler, opts ...Option) (*TCPServer, error) {
+func NewTCP(cfg settings.Config, h http.Handler, opts ...Option) (*TCPServer, error) {
 	return newTCP(cfg, h, newOptions(opts))
 }
 
-func newTCP(cfg adapter.Config, h http.Handler, o *options) (*TCPServer, error) {
+func newTCP(cfg settings.Config, h http.Handler, o *options) (*TCPServer, error) {
 	s := &TCPServer{host: cfg.Host, port: cfg.Port, queue: backlog(cfg.SocketQueueSize)}
 	if err := initCore(&s.core, cfg, h, o); err != nil {
 		return nil, err

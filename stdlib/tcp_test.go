@@ -15,6 +15,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/seed-49a6713b/cherrygo/adapter"
+	"github.com/seed-49a6713b/cherrygo/adapter/settings"
 )
 
 func TestBindErrorNamesAddress(t *testing.T) {
@@ -219,7 +220,7 @@ func TestNewRejects(t *testing.T) {
 
 	cfg.Port = 70000
 	_, err = New(cfg, hello)
-	var ce *adapter.ConfigError
+	var ce *settings.ConfigError
 	require.ErrorAs(t, err, &ce)
 	assert.Equal(t, "SERVER_SOCKET_PORT", ce.Problems[0].Var)
 

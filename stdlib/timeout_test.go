@@ -15,12 +15,13 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/seed-49a6713b/cherrygo/adapter"
+	"github.com/seed-49a6713b/cherrygo/adapter/settings"
 )
 
 // shortTimeout is SOCKET_TIMEOUT in these tests.
 const shortTimeout = 300 * time.Millisecond
 
-func timeoutConfig() adapter.Config {
+func timeoutConfig() settings.Config {
 	cfg := testConfig()
 	cfg.SocketTimeout = shortTimeout
 	return cfg

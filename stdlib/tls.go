@@ -9,7 +9,7 @@ import (
 	"os"
 	"strings"
 
-	"github.com/seed-49a6713b/cherrygo/adapter"
+	"github.com/seed-49a6713b/cherrygo/adapter/settings"
 )
 
 // What each TLS setting accepts, as the configuration errors say it.
@@ -24,20 +24,20 @@ const (
 var errNoPEM = errors.New("no PEM block found")
 
 // wantsTLS reports whether either TLS file is configured.
-func wantsTLS(cfg adapter.Config) bool {
+func wantsTLS(cfg settings.Config) bool {
 	return cfg.SSLCertificate != "" || cfg.SSLPrivateKey != ""
 }
 
 // loadTLS reads and checks the certificate, key and chain before anything
-// binds. Every problem found is reported at once in an *adapter.ConfigError
+// binds. Every problem found is reported at once in an *settings.ConfigError
 // naming the variable and the file. The result offers HTTP/2 through ALPN
 // when cfg.HTTP2 is set and refuses anything older than TLS 1.2.
-func loadTLS(cfg adapter.Config) (*tls.Config, error) {
+func loadTLS(cfg settings.Config) (*tls.Config, error) {
 	prefix := cfg.Prefix()
 	certVar, keyVar, chainVar := prefix+"SSL_CERTIFICATE", prefix+"SSL_PRIVATE_KEY", prefix+"SSL_CERTIFICATE_CHAIN"
-	var problems []*adapter.SettingError
+	var problems []*settings.SettingError
 	bad := func(name, value, accepted string, err error) {
-		problems = append(problems, &adapter.SettingError{Var: name, Value: value, Accepted: accepted, Err: err})
+		problems = append(problems, &settings.SettingError{Var: name, Value: value, Accepted: accepted, Err: err})
 	}
 
 	switch {
@@ -47,7 +47,7 @@ func loadTLS(cfg adapter.Config) (*tls.Config, error) {
 		bad(keyVar, "", fmt.Sprintf(acceptPair, certVar), nil)
 	}
 	if len(problems) > 0 {
-		return nil, &adapter.ConfigError{Problems: problems}
+		return nil, &settings.ConfigError{Problems: problems}
 	}
 
 	certPEM, err := readPEM(cfg.SSLCertificate, "CERTIFICATE")
@@ -66,14 +66,14 @@ func loadTLS(cfg adapter.Config) (*tls.Config, error) {
 		}
 	}
 	if len(problems) > 0 {
-		return nil, &adapter.ConfigError{Problems: problems}
+		return nil, &settings.ConfigError{Problems: problems}
 	}
 
 	full := append(append(bytes.TrimRight(certPEM, "\n"), '\n'), chainPEM...)
 	pair, err := tls.X509KeyPair(full, keyPEM)
 	if err != nil {
 		bad(certVar, cfg.SSLCertificate, fmt.Sprintf(acceptCert, prefix), err)
-		return nil, &adapter.ConfigError{Problems: problems}
+		return nil, &settings.ConfigError{Problems: problems}
 	}
 
 	protos := []string{"http/1.1"}

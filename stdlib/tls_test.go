@@ -21,6 +21,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/seed-49a6713b/cherrygo/adapter"
+	"github.com/seed-49a6713b/cherrygo/adapter/settings"
 )
 
 func TestTLSConfigErrors(t *testing.T) {
@@ -45,7 +46,7 @@ func TestTLSConfigErrors(t *testing.T) {
 		{"key not PEM", certFile, notPEM, "", "SERVER_SSL_PRIVATE_KEY", notPEM, errNoPEM},
 		{"key of another certificate", certFile, otherKey, "", "SERVER_SSL_CERTIFICATE", certFile, nil},
 		{"missing chain", certFile, keyFile, missing, "SERVER_SSL_CERTIFICATE_CHAIN", missing, fs.ErrNotExist},
-		// One of the pair alone is caught by adapter.Config.Validate, which
+		// One of the pair alone is caught by settings.Config.Validate, which
 		// names the variable that is set.
 		{"key without certificate", "", keyFile, "", "SERVER_SSL_PRIVATE_KEY", keyFile, nil},
 		{"certificate without key", certFile, "", "", "SERVER_SSL_CERTIFICATE", certFile, nil},
@@ -57,7 +58,7 @@ func TestTLSConfigErrors(t *testing.T) {
 			srv, err := New(cfg, hello)
 			require.Error(t, err)
 			assert.Nil(t, srv)
-			var ce *adapter.ConfigError
+			var ce *settings.ConfigError
 			require.ErrorAs(t, err, &ce)
 			require.Len(t, ce.Problems, 1, err.Error())
 			assert.Equal(t, tt.wantVar, ce.Problems[0].Var)
@@ -77,7 +78,7 @@ func TestTLSBothFilesBadReportedTogether(t *testing.T) {
 	cfg.Name = "api"
 	cfg.SSLCertificate, cfg.SSLPrivateKey = "/nonexistent/c.pem", "/nonexistent/k.pem"
 	_, err := New(cfg, hello)
-	var ce *adapter.ConfigError
+	var ce *settings.ConfigError
 	require.ErrorAs(t, err, &ce)
 	require.Len(t, ce.Problems, 2)
 	assert.Equal(t, "SERVER_API_SSL_CERTIFICATE", ce.Problems[0].Var)
@@ -85,7 +86,7 @@ func TestTLSBothFilesBadReportedTogether(t *testing.T) {
 }
 
 // tlsServer starts a TLS server on 127.0.0.1 with a fresh certificate.
-func tlsServer(t *testing.T, mutate func(*adapter.Config)) adapter.Server {
+func tlsServer(t *testing.T, mutate func(*settings.Config)) adapter.Server {
 	t.Helper()
 	cfg := testConfig()
 	cfg.SSLCertificate, cfg.SSLPrivateKey = certFiles(t, shortDir(t))
@@ -118,7 +119,7 @@ func TestTLSNegotiatesHTTP2(t *testing.T) {
 	assert.Equal(t, "HTTP/2.0", tlsGet(t, srv, true))
 	assert.Equal(t, "HTTP/1.1", tlsGet(t, srv, false))
 
-	off := tlsServer(t, func(c *adapter.Config) { c.HTTP2 = false })
+	off := tlsServer(t, func(c *settings.Config) { c.HTTP2 = false })
 	assert.Equal(t, "HTTP/1.1", tlsGet(t, off, true))
 }
 

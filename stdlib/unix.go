@@ -12,7 +12,7 @@ import (
 	"syscall"
 	"time"
 
-	"github.com/seed-49a6713b/cherrygo/adapter"
+	"github.com/seed-49a6713b/cherrygo/adapter/settings"
 )
 
 // ErrNotSocket is the cause of a bind refused because SocketFile names
@@ -46,13 +46,13 @@ type UnixServer struct {
 
 // NewUnix returns a unix socket server for cfg.SocketFile, speaking TLS
 // when cfg names a certificate and key. See New.
-func NewUnix(cfg adapter.Config, h http.Handler, opts ...Option) (*UnixServer, error) {
+func NewUnix(cfg settings.Config, h http.Handler, opts ...Option) (*UnixServer, error) {
 	return newUnix(cfg, h, newOptions(opts))
 }
 
-func newUnix(cfg adapter.Config, h http.Handler, o *options) (*UnixServer, error) {
+func newUnix(cfg settings.Config, h http.Handler, o *options) (*UnixServer, error) {
 	if cfg.SocketFile == "" && o.inherited == nil {
-		return nil, &adapter.ConfigError{Problems: []*adapter.SettingError{{
+		return nil, &settings.ConfigError{Problems: []*settings.SettingError{{
 			Var: cfg.Prefix() + "SOCKET_FILE", Accepted: "a path for the unix socket",
 		}}}
 	}

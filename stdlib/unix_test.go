@@ -16,9 +16,10 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/seed-49a6713b/cherrygo/adapter"
+	"github.com/seed-49a6713b/cherrygo/adapter/settings"
 )
 
-func unixConfig(path string) adapter.Config {
+func unixConfig(path string) settings.Config {
 	cfg := testConfig()
 	cfg.SocketFile = path
 	return cfg
@@ -131,7 +132,7 @@ func TestUnixReplacedFileNotRemovedOnStop(t *testing.T) {
 
 func TestUnixRequiresPath(t *testing.T) {
 	_, err := NewUnix(testConfig(), hello)
-	var ce *adapter.ConfigError
+	var ce *settings.ConfigError
 	require.ErrorAs(t, err, &ce)
 	assert.Equal(t, "SERVER_SOCKET_FILE", ce.Problems[0].Var)
 }

@@ -8,13 +8,14 @@ import (
 
 	"github.com/seed-49a6713b/cherrygo/adapter"
 	"github.com/seed-49a6713b/cherrygo/adapter/adaptertest"
+	"github.com/seed-49a6713b/cherrygo/adapter/settings"
 	"github.com/seed-49a6713b/cherrygo/stdlib"
 )
 
 // newTCP makes an unstarted stdlib TCP server on 127.0.0.1:port.
 func newTCP(t *testing.T, h http.Handler, port int) adapter.Server {
 	t.Helper()
-	cfg := adapter.Default() // the zero Config is not the default: no drain time, no timeouts
+	cfg := settings.Default() // the zero Config is not the default: no drain time, no timeouts
 	cfg.Host, cfg.Port = "127.0.0.1", port
 	srv, err := stdlib.New(cfg, h)
 	if err != nil {

@@ -1,12 +1,10 @@
-package adapter
+package settings
 
 import (
 	"io/fs"
 	"net"
 	"strconv"
 	"time"
-
-	"github.com/seed-49a6713b/cherrygo/gateway"
 )
 
 // Config is one server's settings, CherryPy's server.* namespace. Load fills
@@ -126,21 +124,6 @@ func (c Config) Addr() string {
 // SSLPrivateKey are set.
 func (c Config) TLS() bool {
 	return c.SSLCertificate != "" && c.SSLPrivateKey != ""
-}
-
-// Gateway returns the per-request policies of c for gateway.New: body limit,
-// thread pool and its queue, protocol version, reverse DNS and the server's
-// name. Statistics and the access log are shared objects the caller adds.
-func (c Config) Gateway() gateway.Config {
-	return gateway.Config{
-		MaxBodySize:     c.MaxRequestBodySize,
-		ThreadPool:      c.ThreadPool,
-		QueueSize:       c.AcceptedQueueSize,
-		QueueTimeout:    c.AcceptedQueueTimeout,
-		ProtocolVersion: c.ProtocolVersion,
-		ReverseDNS:      c.ReverseDNS,
-		ServerName:      c.Name,
-	}
 }
 
 // Prefix is the prefix of this server's variables: "SERVER_" for the

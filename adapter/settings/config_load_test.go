@@ -1,4 +1,4 @@
-package adapter_test
+package settings_test
 
 import (
 	"io/fs"
@@ -8,13 +8,13 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"github.com/seed-49a6713b/cherrygo/adapter"
+	"github.com/seed-49a6713b/cherrygo/adapter/settings"
 )
 
 // loadDefault loads environ and returns the default server's settings.
-func loadDefault(t *testing.T, environ map[string]string) adapter.Config {
+func loadDefault(t *testing.T, environ map[string]string) settings.Config {
 	t.Helper()
-	cfgs, err := adapter.Load(environ)
+	cfgs, err := settings.Load(environ)
 	require.NoError(t, err)
 	require.NotEmpty(t, cfgs)
 	return cfgs[0]
@@ -22,13 +22,13 @@ func loadDefault(t *testing.T, environ map[string]string) adapter.Config {
 
 func TestConfigDefaults(t *testing.T) {
 	for _, environ := range []map[string]string{nil, {}, {"UNRELATED": "x", "SERVER_PORT": "80"}} {
-		cfgs, err := adapter.Load(environ)
+		cfgs, err := settings.Load(environ)
 		require.NoError(t, err)
 		require.Len(t, cfgs, 1)
-		assert.Equal(t, adapter.Default(), cfgs[0])
+		assert.Equal(t, settings.Default(), cfgs[0])
 	}
 
-	d := adapter.Default()
+	d := settings.Default()
 	tests := []struct {
 		field     string
 		got, want any
@@ -75,7 +75,7 @@ func TestConfigEmptyValueMeansDefault(t *testing.T) {
 		"SERVER_NODELAY":          "",
 		"SERVER_PROTOCOL_VERSION": "",
 	})
-	assert.Equal(t, adapter.Default(), c)
+	assert.Equal(t, settings.Default(), c)
 }
 
 func TestConfigAcceptedForms(t *testing.T) {
@@ -83,37 +83,37 @@ func TestConfigAcceptedForms(t *testing.T) {
 		name  string
 		key   string // after SERVER_
 		value string
-		got   func(adapter.Config) any
+		got   func(settings.Config) any
 		want  any
 	}{
 		{"port zero", "SOCKET_PORT", "0", port, 0},
 		{"port low", "SOCKET_PORT", "1", port, 1},
 		{"port max", "SOCKET_PORT", "65535", port, 65535},
-		{"socket file", "SOCKET_FILE", "/run/app.sock", func(c adapter.Config) any { return c.SocketFile }, "/run/app.sock"},
+		{"socket file", "SOCKET_FILE", "/run/app.sock", func(c settings.Config) any { return c.SocketFile }, "/run/app.sock"},
 		{"mode leading zero", "SOCKET_FILE_MODE", "0660", mode, fs.FileMode(0o660)},
 		{"mode bare", "SOCKET_FILE_MODE", "660", mode, fs.FileMode(0o660)},
 		{"mode 0o", "SOCKET_FILE_MODE", "0o640", mode, fs.FileMode(0o640)},
 		{"mode 0O", "SOCKET_FILE_MODE", "0O600", mode, fs.FileMode(0o600)},
 		{"mode max", "SOCKET_FILE_MODE", "0777", mode, fs.FileMode(0o777)},
 		{"mode zero", "SOCKET_FILE_MODE", "0", mode, fs.FileMode(0)},
-		{"queue size", "SOCKET_QUEUE_SIZE", "128", func(c adapter.Config) any { return c.SocketQueueSize }, 128},
-		{"timeout seconds", "SOCKET_TIMEOUT", "10", func(c adapter.Config) any { return c.SocketTimeout }, 10 * time.Second},
-		{"timeout fraction", "SOCKET_TIMEOUT", "0.5", func(c adapter.Config) any { return c.SocketTimeout }, 500 * time.Millisecond},
-		{"timeout zero", "SOCKET_TIMEOUT", "0", func(c adapter.Config) any { return c.SocketTimeout }, time.Duration(0)},
-		{"timeout go form", "SOCKET_TIMEOUT", "1m30s", func(c adapter.Config) any { return c.SocketTimeout }, 90 * time.Second},
-		{"timeout ms", "SOCKET_TIMEOUT", "250ms", func(c adapter.Config) any { return c.SocketTimeout }, 250 * time.Millisecond},
-		{"queue timeout", "ACCEPTED_QUEUE_TIMEOUT", "2.5", func(c adapter.Config) any { return c.AcceptedQueueTimeout }, 2500 * time.Millisecond},
-		{"shutdown timeout", "SHUTDOWN_TIMEOUT", "30s", func(c adapter.Config) any { return c.ShutdownTimeout }, 30 * time.Second},
-		{"thread pool", "THREAD_POOL", "10", func(c adapter.Config) any { return c.ThreadPool }, 10},
-		{"accepted queue unbounded", "ACCEPTED_QUEUE_SIZE", "-1", func(c adapter.Config) any { return c.AcceptedQueueSize }, -1},
-		{"accepted queue none", "ACCEPTED_QUEUE_SIZE", "0", func(c adapter.Config) any { return c.AcceptedQueueSize }, 0},
-		{"accepted queue", "ACCEPTED_QUEUE_SIZE", "100", func(c adapter.Config) any { return c.AcceptedQueueSize }, 100},
-		{"HTTP/1.0", "PROTOCOL_VERSION", "HTTP/1.0", func(c adapter.Config) any { return c.ProtocolVersion }, "HTTP/1.0"},
-		{"HTTP/1.1", "PROTOCOL_VERSION", "HTTP/1.1", func(c adapter.Config) any { return c.ProtocolVersion }, "HTTP/1.1"},
-		{"header size zero", "MAX_REQUEST_HEADER_SIZE", "0", func(c adapter.Config) any { return c.MaxRequestHeaderSize }, int64(0)},
-		{"header size", "MAX_REQUEST_HEADER_SIZE", "8192", func(c adapter.Config) any { return c.MaxRequestHeaderSize }, int64(8192)},
-		{"body size zero", "MAX_REQUEST_BODY_SIZE", "0", func(c adapter.Config) any { return c.MaxRequestBodySize }, int64(0)},
-		{"body size large", "MAX_REQUEST_BODY_SIZE", "10737418240", func(c adapter.Config) any { return c.MaxRequestBodySize }, int64(10 << 30)},
+		{"queue size", "SOCKET_QUEUE_SIZE", "128", func(c settings.Config) any { return c.SocketQueueSize }, 128},
+		{"timeout seconds", "SOCKET_TIMEOUT", "10", func(c settings.Config) any { return c.SocketTimeout }, 10 * time.Second},
+		{"timeout fraction", "SOCKET_TIMEOUT", "0.5", func(c settings.Config) any { return c.SocketTimeout }, 500 * time.Millisecond},
+		{"timeout zero", "SOCKET_TIMEOUT", "0", func(c settings.Config) any { return c.SocketTimeout }, time.Duration(0)},
+		{"timeout go form", "SOCKET_TIMEOUT", "1m30s", func(c settings.Config) any { return c.SocketTimeout }, 90 * time.Second},
+		{"timeout ms", "SOCKET_TIMEOUT", "250ms", func(c settings.Config) any { return c.SocketTimeout }, 250 * time.Millisecond},
+		{"queue timeout", "ACCEPTED_QUEUE_TIMEOUT", "2.5", func(c settings.Config) any { return c.AcceptedQueueTimeout }, 2500 * time.Millisecond},
+		{"shutdown timeout", "SHUTDOWN_TIMEOUT", "30s", func(c settings.Config) any { return c.ShutdownTimeout }, 30 * time.Second},
+		{"thread pool", "THREAD_POOL", "10", func(c settings.Config) any { return c.ThreadPool }, 10},
+		{"accepted queue unbounded", "ACCEPTED_QUEUE_SIZE", "-1", func(c settings.Config) any { return c.AcceptedQueueSize }, -1},
+		{"accepted queue none", "ACCEPTED_QUEUE_SIZE", "0", func(c settings.Config) any { return c.AcceptedQueueSize }, 0},
+		{"accepted queue", "ACCEPTED_QUEUE_SIZE", "100", func(c settings.Config) any { return c.AcceptedQueueSize }, 100},
+		{"HTTP/1.0", "PROTOCOL_VERSION", "HTTP/1.0", func(c settings.Config) any { return c.ProtocolVersion }, "HTTP/1.0"},
+		{"HTTP/1.1", "PROTOCOL_VERSION", "HTTP/1.1", func(c settings.Config) any { return c.ProtocolVersion }, "HTTP/1.1"},
+		{"header size zero", "MAX_REQUEST_HEADER_SIZE", "0", func(c settings.Config) any { return c.MaxRequestHeaderSize }, int64(0)},
+		{"header size", "MAX_REQUEST_HEADER_SIZE", "8192", func(c settings.Config) any { return c.MaxRequestHeaderSize }, int64(8192)},
+		{"body size zero", "MAX_REQUEST_BODY_SIZE", "0", func(c settings.Config) any { return c.MaxRequestBodySize }, int64(0)},
+		{"body size large", "MAX_REQUEST_BODY_SIZE", "10737418240", func(c settings.Config) any { return c.MaxRequestBodySize }, int64(10 << 30)},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -123,15 +123,15 @@ func TestConfigAcceptedForms(t *testing.T) {
 	}
 }
 
-func port(c adapter.Config) any { return c.Port }
-func mode(c adapter.Config) any { return c.SocketFileMode }
+func port(c settings.Config) any { return c.Port }
+func mode(c settings.Config) any { return c.SocketFileMode }
 
 func TestConfigBooleanForms(t *testing.T) {
-	fields := map[string]func(adapter.Config) bool{
-		"REVERSE_DNS": func(c adapter.Config) bool { return c.ReverseDNS },
-		"HTTP2":       func(c adapter.Config) bool { return c.HTTP2 },
-		"NODELAY":     func(c adapter.Config) bool { return c.NoDelay },
-		"STATISTICS":  func(c adapter.Config) bool { return c.Statistics },
+	fields := map[string]func(settings.Config) bool{
+		"REVERSE_DNS": func(c settings.Config) bool { return c.ReverseDNS },
+		"HTTP2":       func(c settings.Config) bool { return c.HTTP2 },
+		"NODELAY":     func(c settings.Config) bool { return c.NoDelay },
+		"STATISTICS":  func(c settings.Config) bool { return c.Statistics },
 	}
 	forms := map[string]bool{
 		"1": true, "t": true, "T": true, "TRUE": true, "true": true, "True": true,
@@ -187,15 +187,15 @@ func TestConfigSocketFile(t *testing.T) {
 
 func TestConfigAddrDirect(t *testing.T) {
 	tests := []struct {
-		cfg  adapter.Config
+		cfg  settings.Config
 		want string
 	}{
-		{adapter.Config{Host: "", Port: 80}, ":80"},
-		{adapter.Config{Host: "*", Port: 80}, ":80"},
-		{adapter.Config{Host: "[::1]", Port: 80}, "[::1]:80"},
-		{adapter.Config{Host: "::1", Port: 80}, "[::1]:80"},
-		{adapter.Config{Host: "example.com", Port: 443}, "example.com:443"},
-		{adapter.Config{Host: "::1", Port: 80, SocketFile: "app.sock"}, "app.sock"},
+		{settings.Config{Host: "", Port: 80}, ":80"},
+		{settings.Config{Host: "*", Port: 80}, ":80"},
+		{settings.Config{Host: "[::1]", Port: 80}, "[::1]:80"},
+		{settings.Config{Host: "::1", Port: 80}, "[::1]:80"},
+		{settings.Config{Host: "example.com", Port: 443}, "example.com:443"},
+		{settings.Config{Host: "::1", Port: 80, SocketFile: "app.sock"}, "app.sock"},
 	}
 	for _, tt := range tests {
 		assert.Equal(t, tt.want, tt.cfg.Addr(), "%+v", tt.cfg)
@@ -215,14 +215,14 @@ func TestConfigTLS(t *testing.T) {
 		c := loadDefault(t, tt.environ)
 		assert.Equal(t, tt.want, c.TLS(), "%v", tt.environ)
 	}
-	assert.False(t, adapter.Config{SSLCertificate: "cert.pem"}.TLS())
-	assert.False(t, adapter.Config{SSLPrivateKey: "key.pem"}.TLS())
+	assert.False(t, settings.Config{SSLCertificate: "cert.pem"}.TLS())
+	assert.False(t, settings.Config{SSLPrivateKey: "key.pem"}.TLS())
 }
 
 func TestConfigLoadEnv(t *testing.T) {
 	// The process environment is not ours to change; LoadEnv must at
 	// least give the default server first when it succeeds.
-	cfgs, err := adapter.LoadEnv()
+	cfgs, err := settings.LoadEnv()
 	if err != nil {
 		t.Skipf("process environment has bad SERVER_* settings: %v", err)
 	}

@@ -1,4 +1,4 @@
-package adapter
+package settings
 
 import (
 	"errors"
@@ -73,10 +73,14 @@ func Load(environ map[string]string) ([]Config, error) {
 	return cfgs, nil
 }
 
-// LoadEnv is Load on the process environment (os.Environ).
+// LoadEnv is Load on the process environment (Environ).
 func LoadEnv() ([]Config, error) {
-	return Load(environMap(os.Environ()))
+	return Load(Environ())
 }
+
+// Environ returns the process environment as the map Load and Unknown
+// take.
+func Environ() map[string]string { return environMap(os.Environ()) }
 
 // environMap turns "KEY=value" lines into a map; the last of repeated keys
 // wins, as with os.Getenv.

@@ -1,4 +1,4 @@
-package adapter_test
+package settings_test
 
 import (
 	"errors"
@@ -10,17 +10,17 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"github.com/seed-49a6713b/cherrygo/adapter"
+	"github.com/seed-49a6713b/cherrygo/adapter/settings"
 )
 
 // loadProblems loads environ, which must be refused, and returns its
 // problems.
-func loadProblems(t *testing.T, environ map[string]string) []*adapter.SettingError {
+func loadProblems(t *testing.T, environ map[string]string) []*settings.SettingError {
 	t.Helper()
-	cfgs, err := adapter.Load(environ)
+	cfgs, err := settings.Load(environ)
 	require.Error(t, err)
 	assert.Nil(t, cfgs)
-	var ce *adapter.ConfigError
+	var ce *settings.ConfigError
 	require.ErrorAs(t, err, &ce)
 	require.NotEmpty(t, ce.Problems)
 	return ce.Problems
@@ -165,57 +165,57 @@ func TestConfigEveryProblemAtOnce(t *testing.T) {
 	}, vars)
 
 	// The error's text carries every problem, one per line.
-	_, err := adapter.Load(environ)
+	_, err := settings.Load(environ)
 	msg := err.Error()
 	assert.Contains(t, msg, "11 problem(s)")
 	for _, p := range problems {
 		assert.Contains(t, msg, p.Error())
 	}
 	// errors.As reaches each problem through ConfigError's Unwrap.
-	var se *adapter.SettingError
+	var se *settings.SettingError
 	require.ErrorAs(t, err, &se)
 	assert.NotEmpty(t, se.Var)
 }
 
 func TestConfigValidate(t *testing.T) {
-	valid := adapter.Default()
+	valid := settings.Default()
 	require.NoError(t, valid.Validate())
 
 	tests := []struct {
 		name    string
-		modify  func(*adapter.Config)
+		modify  func(*settings.Config)
 		wantVar string
 		wantVal string
 	}{
-		{"port", func(c *adapter.Config) { c.Port = 70000 }, "SERVER_SOCKET_PORT", "70000"},
-		{"negative port", func(c *adapter.Config) { c.Port = -1 }, "SERVER_SOCKET_PORT", "-1"},
-		{"host", func(c *adapter.Config) { c.Host = "a b" }, "SERVER_SOCKET_HOST", "a b"},
-		{"mode", func(c *adapter.Config) { c.SocketFileMode = 0o1777 }, "SERVER_SOCKET_FILE_MODE", "01777"},
-		{"socket queue", func(c *adapter.Config) { c.SocketQueueSize = -5 }, "SERVER_SOCKET_QUEUE_SIZE", "-5"},
-		{"socket timeout", func(c *adapter.Config) { c.SocketTimeout = -time.Second }, "SERVER_SOCKET_TIMEOUT", "-1s"},
-		{"queue timeout", func(c *adapter.Config) { c.AcceptedQueueTimeout = -time.Second }, "SERVER_ACCEPTED_QUEUE_TIMEOUT", "-1s"},
-		{"shutdown timeout", func(c *adapter.Config) { c.ShutdownTimeout = -time.Second }, "SERVER_SHUTDOWN_TIMEOUT", "-1s"},
-		{"thread pool", func(c *adapter.Config) { c.ThreadPool = -1 }, "SERVER_THREAD_POOL", "-1"},
-		{"accepted queue", func(c *adapter.Config) { c.AcceptedQueueSize = -2 }, "SERVER_ACCEPTED_QUEUE_SIZE", "-2"},
-		{"protocol", func(c *adapter.Config) { c.ProtocolVersion = "HTTP/2.0" }, "SERVER_PROTOCOL_VERSION", "HTTP/2.0"},
-		{"header size", func(c *adapter.Config) { c.MaxRequestHeaderSize = -1 }, "SERVER_MAX_REQUEST_HEADER_SIZE", "-1"},
-		{"body size", func(c *adapter.Config) { c.MaxRequestBodySize = -1 }, "SERVER_MAX_REQUEST_BODY_SIZE", "-1"},
-		{"certificate alone", func(c *adapter.Config) { c.SSLCertificate = "c.pem" }, "SERVER_SSL_CERTIFICATE", "c.pem"},
-		{"chain with key only", func(c *adapter.Config) {
+		{"port", func(c *settings.Config) { c.Port = 70000 }, "SERVER_SOCKET_PORT", "70000"},
+		{"negative port", func(c *settings.Config) { c.Port = -1 }, "SERVER_SOCKET_PORT", "-1"},
+		{"host", func(c *settings.Config) { c.Host = "a b" }, "SERVER_SOCKET_HOST", "a b"},
+		{"mode", func(c *settings.Config) { c.SocketFileMode = 0o1777 }, "SERVER_SOCKET_FILE_MODE", "01777"},
+		{"socket queue", func(c *settings.Config) { c.SocketQueueSize = -5 }, "SERVER_SOCKET_QUEUE_SIZE", "-5"},
+		{"socket timeout", func(c *settings.Config) { c.SocketTimeout = -time.Second }, "SERVER_SOCKET_TIMEOUT", "-1s"},
+		{"queue timeout", func(c *settings.Config) { c.AcceptedQueueTimeout = -time.Second }, "SERVER_ACCEPTED_QUEUE_TIMEOUT", "-1s"},
+		{"shutdown timeout", func(c *settings.Config) { c.ShutdownTimeout = -time.Second }, "SERVER_SHUTDOWN_TIMEOUT", "-1s"},
+		{"thread pool", func(c *settings.Config) { c.ThreadPool = -1 }, "SERVER_THREAD_POOL", "-1"},
+		{"accepted queue", func(c *settings.Config) { c.AcceptedQueueSize = -2 }, "SERVER_ACCEPTED_QUEUE_SIZE", "-2"},
+		{"protocol", func(c *settings.Config) { c.ProtocolVersion = "HTTP/2.0" }, "SERVER_PROTOCOL_VERSION", "HTTP/2.0"},
+		{"header size", func(c *settings.Config) { c.MaxRequestHeaderSize = -1 }, "SERVER_MAX_REQUEST_HEADER_SIZE", "-1"},
+		{"body size", func(c *settings.Config) { c.MaxRequestBodySize = -1 }, "SERVER_MAX_REQUEST_BODY_SIZE", "-1"},
+		{"certificate alone", func(c *settings.Config) { c.SSLCertificate = "c.pem" }, "SERVER_SSL_CERTIFICATE", "c.pem"},
+		{"chain with key only", func(c *settings.Config) {
 			c.SSLCertificateChain = "ch.pem"
 			c.SSLCertificate = "c.pem"
 			c.SSLPrivateKey = "k.pem"
 			c.SSLCertificate = ""
 		}, "SERVER_SSL_PRIVATE_KEY", "k.pem"},
-		{"named prefix", func(c *adapter.Config) { c.Name = "metrics"; c.Port = 1 << 20 }, "SERVER_METRICS_SOCKET_PORT", "1048576"},
-		{"bad name", func(c *adapter.Config) { c.Name = "my-app" }, "SERVER_NAMES", "my-app"},
+		{"named prefix", func(c *settings.Config) { c.Name = "metrics"; c.Port = 1 << 20 }, "SERVER_METRICS_SOCKET_PORT", "1048576"},
+		{"bad name", func(c *settings.Config) { c.Name = "my-app" }, "SERVER_NAMES", "my-app"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			c := adapter.Default()
+			c := settings.Default()
 			tt.modify(&c)
 			err := c.Validate()
-			var ce *adapter.ConfigError
+			var ce *settings.ConfigError
 			require.ErrorAs(t, err, &ce)
 			require.NotEmpty(t, ce.Problems)
 			assert.Equal(t, tt.wantVar, ce.Problems[0].Var)
@@ -227,19 +227,19 @@ func TestConfigValidate(t *testing.T) {
 	// Host forms Validate accepts as Load would produce or a user would
 	// write by hand.
 	for _, host := range []string{"", "*", "::", "[::1]", "0.0.0.0", "localhost", "fe80::1%eth0", "under_score.local"} {
-		c := adapter.Default()
+		c := settings.Default()
 		c.Host = host
 		assert.NoError(t, c.Validate(), "host %q", host)
 	}
 }
 
 func TestConfigProblemsAreSettingErrors(t *testing.T) {
-	_, err := adapter.Load(map[string]string{"SERVER_SOCKET_PORT": "abc", "SERVER_THREAD_POOL": "-1"})
-	var ce *adapter.ConfigError
+	_, err := settings.Load(map[string]string{"SERVER_SOCKET_PORT": "abc", "SERVER_THREAD_POOL": "-1"})
+	var ce *settings.ConfigError
 	require.True(t, errors.As(err, &ce))
 	require.Len(t, ce.Problems, 2)
 	for _, p := range ce.Problems {
-		var se *adapter.SettingError
+		var se *settings.SettingError
 		require.True(t, errors.As(error(p), &se))
 		assert.Same(t, p, se)
 	}
@@ -271,5 +271,5 @@ func TestConfigProblemsInFieldOrder(t *testing.T) {
 func TestConfigValidateZeroValue(t *testing.T) {
 	// A Config built by hand with only what it needs is valid: all
 	// interfaces, ephemeral port, no limits.
-	assert.NoError(t, adapter.Config{}.Validate())
+	assert.NoError(t, settings.Config{}.Validate())
 }

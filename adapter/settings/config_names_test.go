@@ -1,4 +1,4 @@
-package adapter_test
+package settings_test
 
 import (
 	"testing"
@@ -7,11 +7,11 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"github.com/seed-49a6713b/cherrygo/adapter"
+	"github.com/seed-49a6713b/cherrygo/adapter/settings"
 )
 
 func TestConfigNamedServers(t *testing.T) {
-	cfgs, err := adapter.Load(map[string]string{
+	cfgs, err := settings.Load(map[string]string{
 		"SERVER_NAMES":               " admin , Metrics,,",
 		"SERVER_SOCKET_PORT":         "9000",
 		"SERVER_THREAD_POOL":         "20",
@@ -39,7 +39,7 @@ func TestConfigNamedServers(t *testing.T) {
 	// settings.
 	assert.Equal(t, 20, def.ThreadPool)
 	assert.Equal(t, 0, admin.ThreadPool)
-	want := adapter.Default()
+	want := settings.Default()
 	want.Name, want.Host, want.Port = "admin", "::1", 9001
 	assert.Equal(t, want, admin)
 
@@ -52,7 +52,7 @@ func TestConfigNamedServers(t *testing.T) {
 func TestConfigNamedServerVariablesStaySeparate(t *testing.T) {
 	// A named server's variables never reach the default server, and the
 	// default server's never reach a named one.
-	cfgs, err := adapter.Load(map[string]string{
+	cfgs, err := settings.Load(map[string]string{
 		"SERVER_NAMES":                  "admin",
 		"SERVER_ADMIN_SOCKET_PORT":      "9100",
 		"SERVER_ADMIN_SOCKET_TIMEOUT":   "1",
@@ -69,7 +69,7 @@ func TestConfigNamedServerVariablesStaySeparate(t *testing.T) {
 	assert.Equal(t, 250*time.Millisecond, cfgs[1].ShutdownTimeout)
 
 	// Without SERVER_NAMES, SERVER_ADMIN_* is ignored.
-	cfgs, err = adapter.Load(map[string]string{"SERVER_ADMIN_SOCKET_PORT": "9100"})
+	cfgs, err = settings.Load(map[string]string{"SERVER_ADMIN_SOCKET_PORT": "9100"})
 	require.NoError(t, err)
 	require.Len(t, cfgs, 1)
 	assert.Equal(t, 8080, cfgs[0].Port)
@@ -85,7 +85,7 @@ func TestConfigNamedServerOnOff(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run("ON="+tt.value, func(t *testing.T) {
-			cfgs, err := adapter.Load(map[string]string{
+			cfgs, err := settings.Load(map[string]string{
 				"SERVER_NAMES":             "admin",
 				"SERVER_ADMIN_SOCKET_PORT": "9001",
 				"SERVER_ADMIN_ON":          tt.value,
@@ -103,7 +103,7 @@ func TestConfigNamedServerOnOff(t *testing.T) {
 }
 
 func TestConfigNamesCaseInsensitive(t *testing.T) {
-	cfgs, err := adapter.Load(map[string]string{
+	cfgs, err := settings.Load(map[string]string{
 		"SERVER_NAMES":               "Admin_2,API",
 		"SERVER_ADMIN_2_SOCKET_PORT": "9001",
 		"SERVER_API_SOCKET_PORT":     "9002",
@@ -118,7 +118,7 @@ func TestConfigNamesCaseInsensitive(t *testing.T) {
 
 func TestConfigNamesEmpty(t *testing.T) {
 	for _, names := range []string{"", " ", ",", " , ,"} {
-		cfgs, err := adapter.Load(map[string]string{"SERVER_NAMES": names})
+		cfgs, err := settings.Load(map[string]string{"SERVER_NAMES": names})
 		require.NoError(t, err, "%q", names)
 		assert.Len(t, cfgs, 1, "%q", names)
 	}
@@ -177,7 +177,7 @@ func TestConfigAddressConflicts(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			if tt.wantVar == "" {
-				_, err := adapter.Load(tt.environ)
+				_, err := settings.Load(tt.environ)
 				assert.NoError(t, err)
 				return
 			}

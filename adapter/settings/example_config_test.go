@@ -1,16 +1,16 @@
-package adapter_test
+package settings_test
 
 import (
 	"errors"
 	"fmt"
 
-	"github.com/seed-49a6713b/cherrygo/adapter"
+	"github.com/seed-49a6713b/cherrygo/adapter/settings"
 )
 
 // Load takes the environment as a map, so a program (or a test) can pass
 // any set of variables; LoadEnv reads the process environment.
 func ExampleLoad() {
-	cfgs, err := adapter.Load(map[string]string{
+	cfgs, err := settings.Load(map[string]string{
 		"SERVER_SOCKET_HOST":      "::",
 		"SERVER_SOCKET_PORT":      "8443",
 		"SERVER_SSL_CERTIFICATE":  "/etc/app/cert.pem",
@@ -31,7 +31,7 @@ func ExampleLoad() {
 // SERVER_<NAME>_* variables; they start from the defaults, not from the
 // default server's settings.
 func ExampleLoad_namedServers() {
-	cfgs, err := adapter.Load(map[string]string{
+	cfgs, err := settings.Load(map[string]string{
 		"SERVER_NAMES":               "admin,metrics",
 		"SERVER_ADMIN_SOCKET_FILE":   "/run/app/admin.sock",
 		"SERVER_METRICS_SOCKET_PORT": "9090",
@@ -53,14 +53,14 @@ func ExampleLoad_namedServers() {
 // Every bad setting is reported at once, naming the variable, the value
 // and the accepted form.
 func ExampleLoad_errors() {
-	_, err := adapter.Load(map[string]string{
+	_, err := settings.Load(map[string]string{
 		"SERVER_SOCKET_PORT":      "http",
 		"SERVER_SOCKET_FILE_MODE": "rw-rw----",
 		"SERVER_SOCKET_TIMEOUT":   "-5",
 	})
 	fmt.Println(err)
 
-	var ce *adapter.ConfigError
+	var ce *settings.ConfigError
 	if errors.As(err, &ce) {
 		fmt.Println("first:", ce.Problems[0].Var)
 	}
@@ -75,7 +75,7 @@ func ExampleLoad_errors() {
 // A Config built by hand is checked with Validate; Addr and Network give
 // what to bind.
 func ExampleConfig_Validate() {
-	c := adapter.Default()
+	c := settings.Default()
 	c.Host = "[::1]"
 	c.Port = 0
 	fmt.Println(c.Validate(), c.Network(), c.Addr())

@@ -1,19 +1,15 @@
-package adapter_test
+package settings_test
 
 import (
-	"bytes"
-	"log/slog"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
-	"github.com/stretchr/testify/require"
 
-	"github.com/seed-49a6713b/cherrygo/adapter"
-	"github.com/seed-49a6713b/cherrygo/engine"
+	"github.com/seed-49a6713b/cherrygo/adapter/settings"
 )
 
 func TestUnknownSettings(t *testing.T) {
-	got := adapter.Unknown(map[string]string{
+	got := settings.Unknown(map[string]string{
 		"SERVER_SHUTDOWN_TIMEOT":     "0.1",  // a typo
 		"SERVER_SOCKET_PORT":         "8080", // known
 		"SERVER_NAMES":               "admin",
@@ -33,18 +29,5 @@ func TestUnknownSettings(t *testing.T) {
 		"SERVER_SERVICE_HOST is not a setting (see the settings table in README)",
 		"SERVER_SHUTDOWN_TIMEOT is not a setting; did you mean SERVER_SHUTDOWN_TIMEOUT?",
 	}, got)
-	assert.Empty(t, adapter.Unknown(map[string]string{"SERVER_SOCKET_HOST": "", "SERVER_STATISTICS": "true"}))
-}
-
-// The manager warns about unknown settings as it is built, and serves on:
-// a warning, not an error.
-func TestManagerWarnsAboutUnknownSettings(t *testing.T) {
-	var log bytes.Buffer
-	bus := engine.New(engine.WithLogger(slog.New(slog.NewTextHandler(&log, nil))))
-	m, err := adapter.NewManager(bus, helloTree(), adapter.WithBackend(backend), adapter.WithEnvironment(map[string]string{
-		"SERVER_SOCKET_HOST": "127.0.0.1", "SERVER_SOCKET_PORT": "0", "SERVER_SHUTDOWN_TIMEOT": "0.1",
-	}))
-	require.NoError(t, err)
-	defer m.Close()
-	assert.Contains(t, log.String(), `level=WARN msg="SERVER_SHUTDOWN_TIMEOT is not a setting; did you mean SERVER_SHUTDOWN_TIMEOUT?"`)
+	assert.Empty(t, settings.Unknown(map[string]string{"SERVER_SOCKET_HOST": "", "SERVER_STATISTICS": "true"}))
 }
