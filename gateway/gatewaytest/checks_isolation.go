@@ -113,10 +113,11 @@ func testKeptRequest(t *testing.T, h Harness) {
 				r := wait(t, kept, "the kept request")
 
 				const further = 50
-				stop, report := make(chan struct{}), make(chan error, 1)
-				go func() { report <- watchKept(r, stop) }()
+				next, stop, report := make(chan struct{}, further), make(chan struct{}), make(chan error, 1)
+				go func() { report <- watchKept(r, next, stop) }()
 				for i := range further {
 					id := fmt.Sprintf("next%d", i)
+					next <- struct{}{} // read the kept request again, during this one
 					getID(t, tg, "/app/items/"+id+"?i="+id, id, "/items/"+id)
 				}
 				close(stop)
@@ -128,9 +129,11 @@ func testKeptRequest(t *testing.T, h Harness) {
 	}
 }
 
-// watchKept reads r over and over until stop, then checks that its
-// context is done, and reports what differed from the kept request's own.
-func watchKept(r *http.Request, stop <-chan struct{}) error {
+// watchKept reads r once for each value on next (sent as each further
+// request starts, so that the read overlaps it) until stop, then checks
+// that its context is done, and reports what differed from the kept
+// request's own.
+func watchKept(r *http.Request, next, stop <-chan struct{}) error {
 	req := engine.RequestFrom(r)
 	if req == nil {
 		return errors.New("RequestFrom of the kept request is nil")
@@ -153,8 +156,8 @@ func watchKept(r *http.Request, stop <-chan struct{}) error {
 		if err := check(); err != nil {
 			return err
 		}
-		runtime.Gosched() // read on while the requests go on, without spinning a core
 		select {
+		case <-next:
 		case <-stop:
 			select {
 			case <-r.Context().Done():
@@ -162,7 +165,6 @@ func watchKept(r *http.Request, stop <-chan struct{}) error {
 			case <-time.After(Timeout):
 				return errors.New("the kept request's context is not done after the request ended")
 			}
-		default:
 		}
 	}
 }
