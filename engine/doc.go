@@ -125,8 +125,8 @@
 // query string, the request's protocol and the server's (ServerProtocol,
 // CherryPy's protocol_version), scheme, host, header, body, the client's
 // and the local address (Remote and Local parse them), the client's host
-// name when reverse DNS is on (ReverseDNS: bounded wait, small bounded
-// cache), an ID, the start time and a context. A front end fills them and
+// name when the front end looked it up (the gateway does with reverse DNS
+// on), an ID, the start time and a context. A front end fills them and
 // calls Run with a Tree and an http.ResponseWriter: the gateway does so for
 // every net/http call, without copying the header or the body, and package
 // enginetest does so from plain values, with no socket at all.

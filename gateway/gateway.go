@@ -24,7 +24,7 @@ import (
 func New(tree *engine.Tree, cfg Config) http.Handler {
 	g := &gateway{tree: tree, proto: cfg.ProtocolVersion, mount: cfg.MountPoint}
 	if cfg.ReverseDNS {
-		g.dns = engine.NewReverseDNS(0, 0, 0)
+		g.dns = newReverseDNS(0, 0, 0)
 	}
 	return policies(cfg, g)
 }
@@ -33,7 +33,7 @@ func New(tree *engine.Tree, cfg Config) http.Handler {
 type gateway struct {
 	tree  *engine.Tree
 	proto string
-	dns   *engine.ReverseDNS // nil: reverse DNS off
+	dns   *reverseDNS // nil: reverse DNS off
 	mount func(*http.Request) string
 }
 

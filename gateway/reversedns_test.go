@@ -1,4 +1,4 @@
-package engine_test
+package gateway
 
 import (
 	"context"
@@ -11,8 +11,6 @@ import (
 	"time"
 
 	"github.com/stretchr/testify/assert"
-
-	"github.com/seed-49a6713b/cherrygo/engine"
 )
 
 func TestReverseDNSCachesAnswersAndFailures(t *testing.T) {
@@ -27,7 +25,7 @@ func TestReverseDNSCachesAnswersAndFailures(t *testing.T) {
 	now := time.Unix(1000, 0)
 	var mu sync.Mutex
 	clock := func() time.Time { mu.Lock(); defer mu.Unlock(); return now }
-	d := engine.NewReverseDNS(time.Second, time.Minute, 10, engine.WithDNSLookup(lookup), engine.WithDNSClock(clock))
+	d := newReverseDNS(time.Second, time.Minute, 10, withDNSLookup(lookup), withDNSClock(clock))
 	ctx := context.Background()
 
 	assert.Equal(t, "client.example", d.Lookup(ctx, netip.MustParseAddr("192.0.2.1")))
@@ -49,7 +47,7 @@ func TestReverseDNSTimeout(t *testing.T) {
 		<-ctx.Done() // a resolver that never answers
 		return nil, ctx.Err()
 	}
-	d := engine.NewReverseDNS(50*time.Millisecond, 0, 0, engine.WithDNSLookup(lookup))
+	d := newReverseDNS(50*time.Millisecond, 0, 0, withDNSLookup(lookup))
 	start := time.Now()
 	assert.Equal(t, "", d.Lookup(context.Background(), netip.MustParseAddr("192.0.2.9")))
 	assert.Less(t, time.Since(start), 5*time.Second)
@@ -64,7 +62,7 @@ func TestReverseDNSTimeout(t *testing.T) {
 
 func TestReverseDNSCacheIsBounded(t *testing.T) {
 	lookup := func(_ context.Context, addr string) ([]string, error) { return []string{"h-" + addr}, nil }
-	d := engine.NewReverseDNS(time.Second, time.Hour, 8, engine.WithDNSLookup(lookup))
+	d := newReverseDNS(time.Second, time.Hour, 8, withDNSLookup(lookup))
 	for i := range 100 {
 		addr := netip.AddrFrom4([4]byte{10, 0, byte(i / 256), byte(i)})
 		assert.Equal(t, "h-"+addr.String(), d.Lookup(context.Background(), addr))
@@ -78,7 +76,7 @@ func TestReverseDNSOneLookupPerAddressInFlight(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		var calls atomic.Int32
 		release := make(chan struct{})
-		d := engine.NewReverseDNS(time.Second, time.Minute, 0, engine.WithDNSLookup(func(ctx context.Context, _ string) ([]string, error) {
+		d := newReverseDNS(time.Second, time.Minute, 0, withDNSLookup(func(ctx context.Context, _ string) ([]string, error) {
 			calls.Add(1)
 			select {
 			case <-release:
@@ -106,7 +104,7 @@ func TestReverseDNSOneLookupPerAddressInFlight(t *testing.T) {
 func TestReverseDNSWaitersAreBounded(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		stuck := make(chan struct{})
-		d := engine.NewReverseDNS(time.Second, time.Minute, 0, engine.WithDNSLookup(func(context.Context, string) ([]string, error) {
+		d := newReverseDNS(time.Second, time.Minute, 0, withDNSLookup(func(context.Context, string) ([]string, error) {
 			<-stuck // ignores its context
 			return []string{"late."}, nil
 		}))

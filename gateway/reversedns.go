@@ -1,4 +1,4 @@
-package engine
+package gateway
 
 import (
 	"context"
@@ -9,14 +9,14 @@ import (
 	"time"
 )
 
-// ReverseDNS resolves client addresses to host names (CherryPy's
+// reverseDNS resolves client addresses to host names (CherryPy's
 // reverse_dns) with a bounded wait and a small bounded cache, so that a
 // slow or failing resolver costs a request at most Timeout, and an address
 // at most one lookup per TTL. A failed or late lookup gives "".
 //
-// The zero value is not usable; call NewReverseDNS. It is safe for
+// The zero value is not usable; call newReverseDNS. It is safe for
 // concurrent use.
-type ReverseDNS struct {
+type reverseDNS struct {
 	timeout time.Duration
 	ttl     time.Duration
 	size    int
@@ -39,25 +39,25 @@ type dnsEntry struct {
 	expires time.Time
 }
 
-// ReverseDNSOption configures a ReverseDNS.
-type ReverseDNSOption func(*ReverseDNS)
+// reverseDNSOption configures a reverseDNS.
+type reverseDNSOption func(*reverseDNS)
 
-// WithDNSLookup replaces the resolver (net.DefaultResolver.LookupAddr by
+// withDNSLookup replaces the resolver (net.DefaultResolver.LookupAddr by
 // default); tests use it.
-func WithDNSLookup(fn func(ctx context.Context, addr string) ([]string, error)) ReverseDNSOption {
-	return func(d *ReverseDNS) { d.lookup = fn }
+func withDNSLookup(fn func(ctx context.Context, addr string) ([]string, error)) reverseDNSOption {
+	return func(d *reverseDNS) { d.lookup = fn }
 }
 
-// WithDNSClock replaces time.Now for the cache's expiry; tests use it.
-func WithDNSClock(now func() time.Time) ReverseDNSOption {
-	return func(d *ReverseDNS) { d.now = now }
+// withDNSClock replaces time.Now for the cache's expiry; tests use it.
+func withDNSClock(now func() time.Time) reverseDNSOption {
+	return func(d *reverseDNS) { d.now = now }
 }
 
-// NewReverseDNS returns a resolver that waits at most timeout per lookup
+// newReverseDNS returns a resolver that waits at most timeout per lookup
 // (1 s when zero or less), keeps answers (failures too) for ttl (5 min
 // when zero or less), and at most size of them (1024 when zero or less;
 // when full, expired entries go first, then everything).
-func NewReverseDNS(timeout, ttl time.Duration, size int, opts ...ReverseDNSOption) *ReverseDNS {
+func newReverseDNS(timeout, ttl time.Duration, size int, opts ...reverseDNSOption) *reverseDNS {
 	if timeout <= 0 {
 		timeout = time.Second
 	}
@@ -67,7 +67,7 @@ func NewReverseDNS(timeout, ttl time.Duration, size int, opts ...ReverseDNSOptio
 	if size <= 0 {
 		size = 1024
 	}
-	d := &ReverseDNS{
+	d := &reverseDNS{
 		timeout: timeout,
 		ttl:     ttl,
 		size:    size,
@@ -90,7 +90,7 @@ func NewReverseDNS(timeout, ttl time.Duration, size int, opts ...ReverseDNSOptio
 // One lookup per address is under way at a time: concurrent calls for the
 // same address wait for its answer, each for at most the timeout (or until
 // its own ctx ends), and get "" if it has not come by then.
-func (d *ReverseDNS) Lookup(ctx context.Context, addr netip.Addr) string {
+func (d *reverseDNS) Lookup(ctx context.Context, addr netip.Addr) string {
 	if !addr.IsValid() {
 		return ""
 	}
@@ -127,7 +127,7 @@ func (d *ReverseDNS) Lookup(ctx context.Context, addr netip.Addr) string {
 
 // wait waits for the lookup c of another request, as long as a lookup of
 // its own could take.
-func (d *ReverseDNS) wait(ctx context.Context, c *dnsCall) string {
+func (d *reverseDNS) wait(ctx context.Context, c *dnsCall) string {
 	timer := time.NewTimer(d.timeout)
 	defer timer.Stop()
 	select {
@@ -141,14 +141,14 @@ func (d *ReverseDNS) wait(ctx context.Context, c *dnsCall) string {
 }
 
 // Len reports how many addresses are cached.
-func (d *ReverseDNS) Len() int {
+func (d *reverseDNS) Len() int {
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	return len(d.cache)
 }
 
 // storeLocked caches e for addr; d.mu is held.
-func (d *ReverseDNS) storeLocked(addr netip.Addr, e dnsEntry) {
+func (d *reverseDNS) storeLocked(addr netip.Addr, e dnsEntry) {
 	if _, ok := d.cache[addr]; !ok && len(d.cache) >= d.size {
 		now := d.now()
 		for k, v := range d.cache {
