@@ -9,7 +9,7 @@ import (
 // Remote returns the client's address and port, parsed from RemoteAddr;
 // zero when there is none (a unix socket) or it does not parse. IPv4
 // addresses come unmapped ("192.0.2.1", not "::ffff:192.0.2.1").
-func (r *Request) Remote() netip.AddrPort { return ParseAddrPort(r.RemoteAddr) }
+func (r *Request) Remote() netip.AddrPort { return parseAddrPort(r.RemoteAddr) }
 
 // Local returns the address and port the request came in on: from
 // LocalAddr, or else from Source's context. Zero when unknown or not IP.
@@ -27,15 +27,15 @@ func (r *Request) Local() netip.AddrPort {
 	case nil:
 		return ap
 	default:
-		ap = ParseAddrPort(a.String())
+		ap = parseAddrPort(a.String())
 	}
 	return netip.AddrPortFrom(ap.Addr().Unmap(), ap.Port())
 }
 
-// ParseAddrPort parses "ip:port" as net/http writes RemoteAddr; anything
+// parseAddrPort parses "ip:port" as net/http writes RemoteAddr; anything
 // else ("", a unix socket's "@") is the zero AddrPort. The address comes
 // unmapped.
-func ParseAddrPort(s string) netip.AddrPort {
+func parseAddrPort(s string) netip.AddrPort {
 	if s == "" || s[0] == '@' {
 		return netip.AddrPort{}
 	}

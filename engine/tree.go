@@ -67,7 +67,7 @@ func NewTree() *Tree { return new(Tree) }
 // trailing ones are removed, so "", "/" and "/blog/" mean the root and
 // "/blog". Mounting at a script name already in use replaces that app.
 func (t *Tree) Mount(scriptName string, h http.Handler) *App {
-	a := &App{tree: t, script: CleanScriptName(scriptName), handler: h, hooks: new(hookSet)}
+	a := &App{tree: t, script: cleanScriptName(scriptName), handler: h, hooks: new(hookSet)}
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	old := t.load()
@@ -119,9 +119,9 @@ func (t *Tree) ScriptNames() []string {
 	return out
 }
 
-// Split finds the app for path: it returns the app's script name and the
+// split finds the app for path: it returns the app's script name and the
 // rest of the path, or ok false when no app matches.
-func (t *Tree) Split(path string) (scriptName, pathInfo string, ok bool) {
+func (t *Tree) split(path string) (scriptName, pathInfo string, ok bool) {
 	m := t.load().lookup(path)
 	if m == nil {
 		return "", path, false
@@ -166,9 +166,9 @@ func matchScript(script, path string) bool {
 	return len(path) == len(script) || path[len(script)] == '/' || script == ""
 }
 
-// CleanScriptName normalises a mount point: "" and "/" become "", and
+// cleanScriptName normalises a mount point: "" and "/" become "", and
 // anything else gets one leading '/' and no trailing '/'.
-func CleanScriptName(s string) string {
+func cleanScriptName(s string) string {
 	s = strings.TrimRight(s, "/")
 	if s != "" && s[0] != '/' {
 		s = "/" + s

@@ -25,7 +25,7 @@ func FuzzSplitPath(f *testing.F) {
 		if withRoot {
 			tree.Mount("/", nil)
 		}
-		script, info, ok := tree.Split(path)
+		script, info, ok := tree.SplitForTest(path)
 		if !ok {
 			if withRoot {
 				t.Fatalf("Split(%q): no match with a root app", path)
