@@ -26,9 +26,10 @@ const (
 	// OnEndResource runs after the handler, whether it failed or not.
 	OnEndResource
 	// BeforeErrorResponse runs before an error response is written, once
-	// the headers about the lost response's content are gone
-	// (ClearContentHeaders, which also clears what middleware in front
-	// set): headers set here go out with the error response.
+	// the headers about the lost response's content are gone (the
+	// Content-* headers, validators, caching, Location and Trailer, also
+	// those middleware in front set; cookies, CORS, Vary and X-* stay):
+	// headers set here go out with the error response.
 	BeforeErrorResponse
 	// AfterErrorResponse runs after an error response was written.
 	AfterErrorResponse

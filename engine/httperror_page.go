@@ -7,6 +7,8 @@ import (
 	"path"
 	"strconv"
 	"strings"
+
+	"github.com/seed-49a6713b/cherrygo/internal/contentheaders"
 )
 
 // DefaultErrorPage writes the plain-text page used when Tree.ErrorPage is
@@ -35,35 +37,6 @@ func DefaultErrorPage(w http.ResponseWriter, _ *http.Request, e *HTTPError) {
 	io.WriteString(w, b.String()) //nolint:errcheck // the client may be gone
 }
 
-// contentHeaders are the headers ClearContentHeaders deletes.
-var contentHeaders = [...]string{
-	"Content-Type", "Content-Length", "Content-Encoding", "Content-Language",
-	"Content-Location", "Content-Disposition", "Content-Md5",
-	"Etag", "Last-Modified", "Expires", "Cache-Control", "Age",
-	"Accept-Ranges", "Location", "Trailer",
-}
-
-// ClearContentHeaders deletes from h the headers that describe a response
-// that will not be sent, and would be wrong on the error response sent in
-// its place (with the given status): the Content-* headers (Content-Range
-// stays on a 416, where it belongs), validators (ETag, Last-Modified),
-// caching (Cache-Control, Expires, Age), Accept-Ranges, Location and
-// Trailer. The rest stays: cookies, CORS and security headers, Vary,
-// Retry-After, an application's own X-* headers.
-//
-// The header map is the one every middleware in front shares, so what
-// they set is cleared too: an error response that needs its own caching
-// policy gets it from a BeforeErrorResponse hook, which Run calls after
-// clearing. gateway.Recover clears the same headers before its 500.
-func ClearContentHeaders(h http.Header, status int) {
-	for _, k := range contentHeaders {
-		delete(h, k)
-	}
-	if status != http.StatusRequestedRangeNotSatisfiable {
-		delete(h, "Content-Range")
-	}
-}
-
 // writeErrorPage writes he with the tree's page; a page that panics or
 // writes nothing is replaced by a plain-text 500 when still possible.
 func (r *Request) writeErrorPage(he *HTTPError) {
@@ -80,7 +53,7 @@ func (r *Request) writeErrorPage(he *HTTPError) {
 			return
 		}
 		w := r.rw.engine()
-		ClearContentHeaders(w.Header(), http.StatusInternalServerError)
+		contentheaders.Clear(w.Header(), http.StatusInternalServerError)
 		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
 		w.WriteHeader(http.StatusInternalServerError)
 		io.WriteString(w, "500 Internal Server Error\n") //nolint:errcheck // the client may be gone

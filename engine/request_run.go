@@ -5,6 +5,8 @@ import (
 	"net/http"
 	"runtime/debug"
 	"time"
+
+	"github.com/seed-49a6713b/cherrygo/internal/contentheaders"
 )
 
 // Run serves the request with the app of t that its path selects and
@@ -208,7 +210,7 @@ func (r *Request) fail(err error) {
 		if he != nil {
 			status = he.Status
 		}
-		ClearContentHeaders(r.rw.engine().Header(), status)
+		contentheaders.Clear(r.rw.engine().Header(), status)
 	}
 	if e := r.runHooks(BeforeErrorResponse); e != nil {
 		r.logFailure(BeforeErrorResponse, e)

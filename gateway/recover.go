@@ -6,7 +6,7 @@ import (
 	"net/http"
 	"runtime/debug"
 
-	"github.com/seed-49a6713b/cherrygo/engine"
+	"github.com/seed-49a6713b/cherrygo/internal/contentheaders"
 )
 
 // Recover returns a middleware that turns a panicking handler into a 500
@@ -18,9 +18,9 @@ import (
 // client gets depends on how far the response had gone:
 //
 //   - nothing written yet: the headers about the content the handler
-//     meant to send are dropped (engine.ClearContentHeaders: the same ones
-//     an engine error page drops; cookies, CORS headers and Vary stay) and
-//     the client gets a plain-text 500;
+//     meant to send are dropped (the same ones an engine error page
+//     drops; cookies, CORS headers and Vary stay) and the client gets a
+//     plain-text 500;
 //   - header (and maybe part of the body) already sent: a 500 can no
 //     longer be sent, so Recover aborts the connection by panicking with
 //     http.ErrAbortHandler, and the client sees a cut-off response rather
@@ -67,7 +67,7 @@ func (h *recoverer) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		case rw.wrote():
 			panic(http.ErrAbortHandler)
 		default:
-			engine.ClearContentHeaders(rw.Header(), http.StatusInternalServerError)
+			contentheaders.Clear(rw.Header(), http.StatusInternalServerError)
 			http.Error(rw, "500 Internal Server Error", http.StatusInternalServerError)
 		}
 	}()
