@@ -8,7 +8,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/seed-49a6713b/cherrygo/adapter"
 	"github.com/seed-49a6713b/cherrygo/adapter/settings"
 )
 
@@ -45,11 +44,11 @@ func BenchmarkStartStop(b *testing.B) {
 				done := make(chan error, 1)
 				go func() { done <- srv.Start() }()
 				select {
-				case <-srv.(adapter.ReadyNotifier).Ready():
+				case <-srv.Ready():
 				case err := <-done:
 					b.Fatalf("Start: %v", err)
 				}
-				addr := srv.(adapter.Addresser).Addr()
+				addr := srv.Addr()
 				network, target := addr.Network(), addr.String()
 				if network == "tcp" && strings.HasPrefix(target, "[::]") {
 					target = strings.Replace(target, "[::]", "127.0.0.1", 1)

@@ -64,6 +64,8 @@ type core struct {
 	// behind once the listeners are closed (a unix socket file).
 	bind    func(ctx context.Context) ([]net.Listener, error)
 	release func()
+	// newServer makes the http.Server of a run (newHTTPServer unless set).
+	newServer func(t *tracker) *http.Server
 
 	mu    sync.Mutex    // guards the fields below
 	state runState      // see runState
@@ -118,7 +120,11 @@ func (c *core) Start() error {
 		return err
 	}
 	r.listeners, r.tracker = ls, newTracker()
-	r.srv = c.newHTTPServer(r.tracker)
+	if c.newServer != nil {
+		r.srv = c.newServer(r.tracker)
+	} else {
+		r.srv = c.newHTTPServer(r.tracker)
+	}
 	r.serving.Add(len(ls))
 	c.state = stateServing
 	close(c.ready)

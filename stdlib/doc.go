@@ -1,18 +1,25 @@
 // Package stdlib holds the server backends built on net/http.Server: TCP
 // (IPv4, IPv6, dual-stack, host names), unix sockets and TLS on either,
-// optionally HTTP/2 without TLS (h2c), and FastCGI. Each implements adapter.Server and
-// its optional interfaces (ReadyNotifier, Addresser, Secure, Inheriter), so
-// the adapter drives them all the same way, and New picks one from an
-// settings.Config alone:
+// optionally HTTP/2 without TLS (h2c), and FastCGI, all in one type,
+// Server, which New builds from a settings.Config alone. It implements
+// adapter.Server and every optional interface of the adapter
+// (ReadyNotifier, Addresser, Secure, Inheriter), so the adapter drives it
+// as it drives any server:
 //
 //	srv, err := stdlib.New(cfg, handler, stdlib.WithLogger(logger))
 //	if err != nil {
 //		return err // a bad certificate is an *settings.ConfigError
 //	}
-//	go func() { errc <- srv.Start() }() // blocks while serving
-//	<-srv.(adapter.ReadyNotifier).Ready()
+//	go func() { errc <- srv.Start() }() // Start blocks while serving
+//	<-srv.Ready()                       // bound: connections are accepted
 //	...
 //	err = srv.Stop(ctx) // returns once the address is free again
+//
+// Start blocks for as long as the server serves, as http.Server.Serve
+// does: call it in its own goroutine (the adapter does).
+//
+// HTTPServer runs an *http.Server the program already has under the same
+// contract, without the SERVER_* settings.
 //
 // # Addresses
 //
@@ -44,7 +51,7 @@
 //
 // # Unix sockets
 //
-// A UnixServer serves on SOCKET_FILE. A stale socket file (a connect is
+// With SOCKET_FILE set, a Server serves on that unix socket. A stale socket file (a connect is
 // refused: its server is gone) is replaced; a live one (something answers)
 // is an "already in use" error wrapping syscall.EADDRINUSE; a path that is
 // not a socket is refused with ErrNotSocket and never touched. The file

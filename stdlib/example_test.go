@@ -7,7 +7,6 @@ import (
 	"net/http"
 	"time"
 
-	"github.com/seed-49a6713b/cherrygo/adapter"
 	"github.com/seed-49a6713b/cherrygo/adapter/settings"
 	"github.com/seed-49a6713b/cherrygo/stdlib"
 )
@@ -33,13 +32,13 @@ func ExampleNew() {
 	done := make(chan error, 1)
 	go func() { done <- srv.Start() }()
 	select {
-	case <-srv.(adapter.ReadyNotifier).Ready():
+	case <-srv.Ready(): // closed once the socket is bound
 	case err := <-done:
 		fmt.Println("start:", err)
 		return
 	}
 
-	url := "http://" + srv.(adapter.Addresser).Addr().String() + "/"
+	url := "http://" + srv.Addr().String() + "/"
 	if resp, err := http.Get(url); err == nil {
 		body, _ := io.ReadAll(resp.Body)
 		_ = resp.Body.Close()
@@ -52,10 +51,10 @@ func ExampleNew() {
 	fmt.Println("stopped:", <-done)
 }
 
-// ExampleNewUnix serves on a unix socket file with mode 0660.
-func ExampleNewUnix() {
+// New serves on a unix socket file when SocketFile is set.
+func ExampleNew_unix() {
 	cfg := settings.Config{SocketFile: "/run/myapp/http.sock", SocketFileMode: 0o660}
-	srv, err := stdlib.NewUnix(cfg, http.NotFoundHandler())
+	srv, err := stdlib.New(cfg, http.NotFoundHandler())
 	if err != nil {
 		fmt.Println(err)
 		return

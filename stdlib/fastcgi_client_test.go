@@ -16,7 +16,6 @@ import (
 	"sync"
 	"testing"
 
-	"github.com/seed-49a6713b/cherrygo/adapter"
 	"github.com/seed-49a6713b/cherrygo/gateway/gatewaytest"
 )
 
@@ -176,7 +175,7 @@ func TestGatewayIsolationFastCGI(t *testing.T) {
 					cfg = unixConfig(shortDir(t) + "/f.sock")
 				}
 				srv := fcgiServer(t, cfg, h)
-				addr := srv.(adapter.Addresser).Addr()
+				addr := srv.Addr()
 				tr := &fcgiTransport{dial: func(ctx context.Context) (net.Conn, error) {
 					var d net.Dialer
 					return d.DialContext(ctx, addr.Network(), addr.String())

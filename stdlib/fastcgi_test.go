@@ -17,7 +17,6 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"github.com/seed-49a6713b/cherrygo/adapter"
 	"github.com/seed-49a6713b/cherrygo/adapter/settings"
 )
 
@@ -89,7 +88,7 @@ func fcgiGet(c net.Conn, id uint16, path string) (string, error) {
 	}
 }
 
-func fcgiServer(t *testing.T, cfg settings.Config, h http.Handler) adapter.Server {
+func fcgiServer(t *testing.T, cfg settings.Config, h http.Handler) *Server {
 	t.Helper()
 	return newTestServer(t, cfg, h, WithFastCGI())
 }
@@ -98,8 +97,8 @@ func TestFastCGIServes(t *testing.T) {
 	tcp := fcgiServer(t, testConfig(), hello)
 	unixPath := filepath.Join(shortDir(t), "f.sock")
 	unix := fcgiServer(t, unixConfig(unixPath), hello)
-	for _, srv := range []adapter.Server{tcp, unix} {
-		addr := srv.(adapter.Addresser).Addr()
+	for _, srv := range []*Server{tcp, unix} {
+		addr := srv.Addr()
 		c := dial(t, addr.Network(), addr.String())
 		for id := uint16(1); id <= 2; id++ { // two requests on one kept connection
 			resp, err := fcgiGet(c, id, "/")
@@ -123,8 +122,8 @@ func TestFastCGIStop(t *testing.T) {
 	done := make(chan error, 1)
 	go func() { done <- srv.Start() }()
 	t.Cleanup(func() { _ = srv.Stop(context.Background()) }) // on failure paths
-	<-srv.(adapter.ReadyNotifier).Ready()
-	addr := srv.(adapter.Addresser).Addr().String()
+	<-srv.Ready()
+	addr := srv.Addr().String()
 
 	idle := dial(t, "tcp", addr) // a kept connection, idle after one request
 	_, err = fcgiGet(idle, 1, "/")
@@ -188,12 +187,12 @@ func TestFastCGICyclesLeaveNothing(t *testing.T) {
 		done := make(chan error, 1)
 		go func() { done <- srv.Start() }()
 		select {
-		case <-srv.(adapter.ReadyNotifier).Ready():
+		case <-srv.Ready():
 		case err := <-done:
 			t.Fatalf("cycle %d: Start: %v", i, err)
 		}
 		if i%20 == 0 {
-			addr := srv.(adapter.Addresser).Addr()
+			addr := srv.Addr()
 			c, err := net.Dial(addr.Network(), addr.String())
 			require.NoError(t, err)
 			_, err = fcgiGet(c, 1, "/")

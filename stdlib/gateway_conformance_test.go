@@ -8,7 +8,6 @@ import (
 	"path/filepath"
 	"testing"
 
-	"github.com/seed-49a6713b/cherrygo/adapter"
 	"github.com/seed-49a6713b/cherrygo/adapter/settings"
 	"github.com/seed-49a6713b/cherrygo/gateway/gatewaytest"
 )
@@ -45,7 +44,7 @@ func gatewayHarness(mkConfig func(t *testing.T) settings.Config, h2c bool) gatew
 			url = "http://backend"
 			dial = func(ctx context.Context) (net.Conn, error) { return tr.DialContext(ctx, "", "") }
 		case cfg.SSLCertificate != "":
-			addr := srv.(adapter.Addresser).Addr().String()
+			addr := srv.Addr().String()
 			tr.TLSClientConfig = &tls.Config{InsecureSkipVerify: true} //nolint:gosec // self-signed test certificate
 			url = "https://" + addr
 			dial = func(ctx context.Context) (net.Conn, error) {
@@ -53,7 +52,7 @@ func gatewayHarness(mkConfig func(t *testing.T) settings.Config, h2c bool) gatew
 				return d.DialContext(ctx, "tcp", addr)
 			}
 		default:
-			url = "http://" + srv.(adapter.Addresser).Addr().String()
+			url = "http://" + srv.Addr().String()
 		}
 		t.Cleanup(tr.CloseIdleConnections)
 		return gatewaytest.Target{URL: url, Client: &http.Client{Transport: tr}, Dial: dial}

@@ -10,8 +10,6 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
-
-	"github.com/seed-49a6713b/cherrygo/adapter"
 )
 
 // rawHead returns a request head ("GET / HTTP/1.1\r\nHost: …\r\n…\r\n\r\n")
@@ -36,7 +34,7 @@ func TestMaxRequestHeaderSizeIsExact(t *testing.T) {
 			cfg := testConfig()
 			cfg.MaxRequestHeaderSize = limit
 			srv := newTestServer(t, cfg, hello)
-			addr := srv.(adapter.Addresser).Addr()
+			addr := srv.Addr()
 			for _, c := range []struct {
 				size int
 				want int

@@ -18,7 +18,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/seed-49a6713b/cherrygo/adapter"
 	"github.com/seed-49a6713b/cherrygo/adapter/settings"
 )
 
@@ -100,12 +99,12 @@ const waitTimeout = 10 * time.Second
 
 // startServer runs srv.Start in a goroutine, waits until it is ready and
 // registers a cleanup that stops it and waits for Start to return.
-func startServer(t *testing.T, srv adapter.Server) {
+func startServer(t *testing.T, srv *Server) {
 	t.Helper()
 	done := make(chan error, 1)
 	go func() { done <- srv.Start() }()
 	select {
-	case <-srv.(adapter.ReadyNotifier).Ready():
+	case <-srv.Ready():
 	case err := <-done:
 		t.Fatalf("Start returned before Ready: %v", err)
 	case <-time.After(waitTimeout):
@@ -129,7 +128,7 @@ func startServer(t *testing.T, srv adapter.Server) {
 }
 
 // newTestServer builds a server from cfg and starts it.
-func newTestServer(t *testing.T, cfg settings.Config, h http.Handler, opts ...Option) adapter.Server {
+func newTestServer(t *testing.T, cfg settings.Config, h http.Handler, opts ...Option) *Server {
 	t.Helper()
 	srv, err := New(cfg, h, opts...)
 	if err != nil {
@@ -140,8 +139,8 @@ func newTestServer(t *testing.T, cfg settings.Config, h http.Handler, opts ...Op
 }
 
 // baseURL is http://addr of a started TCP server.
-func baseURL(srv adapter.Server) string {
-	return "http://" + srv.(adapter.Addresser).Addr().String()
+func baseURL(srv *Server) string {
+	return "http://" + srv.Addr().String()
 }
 
 // newClient returns a client whose idle connections close at cleanup.

@@ -10,8 +10,6 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
-
-	"github.com/seed-49a6713b/cherrygo/adapter"
 )
 
 func TestInheritedTCPListener(t *testing.T) {
@@ -23,13 +21,13 @@ func TestInheritedTCPListener(t *testing.T) {
 	cfg.Port = 1 // ignored: the socket is handed over
 	srv, err := New(cfg, hello, WithListener(l))
 	require.NoError(t, err)
-	require.IsType(t, &TCPServer{}, srv)
-	assert.True(t, srv.(adapter.Inheriter).Inherited())
+	require.IsType(t, &Server{}, srv)
+	assert.True(t, srv.Inherited())
 
 	for run := range 2 { // restartable: each run serves a duplicate
 		done := make(chan error, 1)
 		go func() { done <- srv.Start() }()
-		<-srv.(adapter.ReadyNotifier).Ready()
+		<-srv.Ready()
 		assert.Equal(t, l.Addr().String(), addrString(srv))
 		resp, err := newClient(t, nil).Get("http://" + l.Addr().String() + "/")
 		require.NoError(t, err, "run %d", run)
@@ -53,7 +51,7 @@ func TestInheritedUnixListener(t *testing.T) {
 	defer l.Close()
 	srv, err := New(testConfig(), hello, WithListener(l))
 	require.NoError(t, err)
-	require.IsType(t, &UnixServer{}, srv)
+	require.IsType(t, &Server{}, srv)
 	startServer(t, srv)
 	c := newClient(t, &http.Transport{DialContext: func(ctx context.Context, _, _ string) (net.Conn, error) {
 		var d net.Dialer

@@ -13,7 +13,7 @@ import (
 // blockedBind makes srv's bind wait for release, announcing itself on
 // entered; it then binds 127.0.0.1:0 (or gives up if its ctx ends, when
 // honourCtx is set).
-func blockedBind(t *testing.T, srv *TCPServer, honourCtx bool) (entered, release chan struct{}, bound chan net.Listener) {
+func blockedBind(t *testing.T, srv *Server, honourCtx bool) (entered, release chan struct{}, bound chan net.Listener) {
 	t.Helper()
 	entered, release, bound = make(chan struct{}), make(chan struct{}), make(chan net.Listener, 1)
 	srv.bind = func(ctx context.Context) ([]net.Listener, error) {
@@ -39,7 +39,7 @@ func blockedBind(t *testing.T, srv *TCPServer, honourCtx bool) (entered, release
 
 func TestStopWhileBinding(t *testing.T) {
 	for _, honourCtx := range []bool{true, false} {
-		srv, err := NewTCP(testConfig(), hello)
+		srv, err := New(testConfig(), hello)
 		require.NoError(t, err)
 		entered, release, bound := blockedBind(t, srv, honourCtx)
 		done := make(chan error, 1)

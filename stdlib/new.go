@@ -5,7 +5,6 @@ import (
 	"errors"
 	"net/http"
 
-	"github.com/seed-49a6713b/cherrygo/adapter"
 	"github.com/seed-49a6713b/cherrygo/adapter/settings"
 )
 
@@ -14,40 +13,6 @@ var errNoHandler = errors.New("stdlib: nil handler")
 
 // errFastCGITLS is returned by New for WithFastCGI with TLS settings.
 var errFastCGITLS = errors.New("stdlib: FastCGI does not speak TLS: unset the SSL_* settings or drop WithFastCGI")
-
-// New returns the backend the configuration asks for, not yet started:
-//
-//   - a *UnixServer when SocketFile is set (or WithListener hands it a
-//     unix socket);
-//   - otherwise a *TCPServer on Host and Port.
-//
-// A Config that fails Validate is refused with its *settings.ConfigError.
-// Either speaks TLS when SSLCertificate and SSLPrivateKey are set. The
-// TLS files are read and checked here, before anything binds: a missing,
-// unreadable, non-PEM or mismatched file is an *settings.ConfigError naming
-// the variable and the file. Nothing is bound until Start.
-func New(cfg settings.Config, h http.Handler, opts ...Option) (adapter.Server, error) {
-	if err := cfg.Validate(); err != nil {
-		return nil, err
-	}
-	o := newOptions(opts)
-	unix := cfg.SocketFile != ""
-	if o.inherited != nil {
-		unix = o.inherited.Addr().Network() == "unix"
-	}
-	if unix {
-		s, err := newUnix(cfg, h, o)
-		if err != nil {
-			return nil, err
-		}
-		return s, nil
-	}
-	s, err := newTCP(cfg, h, o)
-	if err != nil {
-		return nil, err
-	}
-	return s, nil
-}
 
 // initCore checks what every backend needs and sets up its core.
 func initCore(c *core, cfg settings.Config, h http.Handler, o *options) error {

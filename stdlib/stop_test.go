@@ -3,7 +3,6 @@ package stdlib
 import (
 	"context"
 	"errors"
-	"net"
 	"net/http"
 	"testing"
 	"time"
@@ -14,7 +13,7 @@ import (
 // it too, and answering it would mean accepting new work while draining.)
 func TestStopSilentConnectionBoundedByGrace(t *testing.T) {
 	srv := newTestServer(t, testConfig(), http.NotFoundHandler())
-	fresh := dial(t, "tcp", srv.(interface{ Addr() net.Addr }).Addr().String())
+	fresh := dial(t, "tcp", srv.Addr().String())
 	start := time.Now()
 	if err := srv.Stop(context.Background()); err != nil {
 		t.Fatal(err)
@@ -39,7 +38,7 @@ func TestZeroShutdownTimeoutCutsAtOnce(t *testing.T) {
 		inHandler <- struct{}{}
 		<-release
 	}))
-	addr := srv.(interface{ Addr() net.Addr }).Addr().String()
+	addr := srv.Addr().String()
 	go func() {
 		if resp, err := http.Get("http://" + addr + "/"); err == nil {
 			resp.Body.Close()

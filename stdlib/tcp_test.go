@@ -14,7 +14,6 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"github.com/seed-49a6713b/cherrygo/adapter"
 	"github.com/seed-49a6713b/cherrygo/adapter/settings"
 )
 
@@ -32,7 +31,7 @@ func TestBindErrorNamesAddress(t *testing.T) {
 	require.Error(t, err)
 	assert.True(t, errors.Is(err, syscall.EADDRINUSE), "errors.Is(%v, EADDRINUSE)", err)
 	assert.Equal(t, "stdlib: listen tcp 127.0.0.1:"+strconv.Itoa(port)+": bind: address already in use", err.Error())
-	assert.Nil(t, srv.(adapter.Addresser).Addr())
+	assert.Nil(t, srv.Addr())
 	assert.NoError(t, srv.Stop(t.Context()))
 }
 
@@ -61,7 +60,7 @@ func TestHostForms(t *testing.T) {
 			cfg := testConfig()
 			cfg.Host = tt.host
 			srv := newTestServer(t, cfg, hello)
-			addr := srv.(adapter.Addresser).Addr().(*net.TCPAddr)
+			addr := srv.Addr().(*net.TCPAddr)
 			if tt.wantBound != "" {
 				assert.Equal(t, tt.wantBound, addr.IP.String())
 			}
@@ -134,7 +133,7 @@ func TestHostNameSkipsUnbindableAddress(t *testing.T) {
 func TestMultiAddressServer(t *testing.T) {
 	cfg := testConfig()
 	cfg.Host = "localhost"
-	srv := newTestServer(t, cfg, hello).(*TCPServer)
+	srv := newTestServer(t, cfg, hello)
 	addrs := srv.Addrs()
 	require.NotEmpty(t, addrs)
 	assert.Equal(t, addrs[0], srv.Addr())
@@ -183,7 +182,7 @@ func TestBacklogDefault(t *testing.T) {
 	assert.Positive(t, systemBacklog())
 	cfg := testConfig()
 	cfg.SocketQueueSize = 5
-	srv, err := NewTCP(cfg, hello)
+	srv, err := New(cfg, hello)
 	require.NoError(t, err)
 	assert.Equal(t, 5, srv.queue)
 }

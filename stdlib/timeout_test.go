@@ -14,7 +14,6 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"github.com/seed-49a6713b/cherrygo/adapter"
 	"github.com/seed-49a6713b/cherrygo/adapter/settings"
 )
 
@@ -27,7 +26,7 @@ func timeoutConfig() settings.Config {
 	return cfg
 }
 
-func addrString(srv adapter.Server) string { return srv.(adapter.Addresser).Addr().String() }
+func addrString(srv *Server) string { return srv.Addr().String() }
 
 // closedBy reports, on the returned channel, when the server closes c.
 func closedBy(c io.Reader) <-chan error {
@@ -200,7 +199,7 @@ func TestHeaderSizeLimit(t *testing.T) {
 	unlimited := newTestServer(t, cfg, hello)
 
 	c := newClient(t, nil)
-	get := func(srv adapter.Server, headerSize int) int {
+	get := func(srv *Server, headerSize int) int {
 		req, err := http.NewRequest(http.MethodGet, baseURL(srv)+"/", nil)
 		require.NoError(t, err)
 		req.Header.Set("X-Big", strings.Repeat("a", headerSize))

@@ -20,7 +20,6 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"github.com/seed-49a6713b/cherrygo/adapter"
 	"github.com/seed-49a6713b/cherrygo/adapter/settings"
 )
 
@@ -86,7 +85,7 @@ func TestTLSBothFilesBadReportedTogether(t *testing.T) {
 }
 
 // tlsServer starts a TLS server on 127.0.0.1 with a fresh certificate.
-func tlsServer(t *testing.T, mutate func(*settings.Config)) adapter.Server {
+func tlsServer(t *testing.T, mutate func(*settings.Config)) *Server {
 	t.Helper()
 	cfg := testConfig()
 	cfg.SSLCertificate, cfg.SSLPrivateKey = certFiles(t, shortDir(t))
@@ -96,11 +95,11 @@ func tlsServer(t *testing.T, mutate func(*settings.Config)) adapter.Server {
 	srv := newTestServer(t, cfg, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		_, _ = io.WriteString(w, r.Proto)
 	}))
-	require.True(t, srv.(adapter.Secure).IsTLS())
+	require.True(t, srv.IsTLS())
 	return srv
 }
 
-func tlsGet(t *testing.T, srv adapter.Server, h2 bool) (proto string) {
+func tlsGet(t *testing.T, srv *Server, h2 bool) (proto string) {
 	t.Helper()
 	c := newClient(t, &http.Transport{
 		TLSClientConfig:   &tls.Config{InsecureSkipVerify: true}, //nolint:gosec // self-signed test certificate

@@ -15,7 +15,6 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"github.com/seed-49a6713b/cherrygo/adapter"
 	"github.com/seed-49a6713b/cherrygo/adapter/settings"
 )
 
@@ -48,13 +47,13 @@ func TestUnixSocketMode(t *testing.T) {
 			cfg := unixConfig(path)
 			cfg.SocketFileMode = mode
 			srv := newTestServer(t, cfg, hello)
-			assert.IsType(t, &UnixServer{}, srv)
+			assert.IsType(t, &Server{}, srv)
 			fi, err := os.Lstat(path)
 			require.NoError(t, err)
 			assert.Equal(t, fs.ModeSocket, fi.Mode().Type())
 			assert.Equal(t, mode, fi.Mode().Perm())
 			assert.Equal(t, "hello", unixGet(t, path))
-			assert.Equal(t, path, srv.(adapter.Addresser).Addr().String())
+			assert.Equal(t, path, srv.Addr().String())
 		})
 	}
 }
@@ -119,7 +118,7 @@ func TestUnixReplacedFileNotRemovedOnStop(t *testing.T) {
 	require.NoError(t, err)
 	done := make(chan error, 1)
 	go func() { done <- srv.Start() }()
-	<-srv.(adapter.ReadyNotifier).Ready()
+	<-srv.Ready()
 	// Someone else takes the path while we serve.
 	require.NoError(t, os.Remove(path))
 	require.NoError(t, os.WriteFile(path, []byte("theirs"), 0o600))
@@ -130,17 +129,10 @@ func TestUnixReplacedFileNotRemovedOnStop(t *testing.T) {
 	assert.Equal(t, "theirs", string(data))
 }
 
-func TestUnixRequiresPath(t *testing.T) {
-	_, err := NewUnix(testConfig(), hello)
-	var ce *settings.ConfigError
-	require.ErrorAs(t, err, &ce)
-	assert.Equal(t, "SERVER_SOCKET_FILE", ce.Problems[0].Var)
-}
-
 func TestUnixTLS(t *testing.T) {
 	dir := shortDir(t)
 	cfg := unixConfig(filepath.Join(dir, "s.sock"))
 	cfg.SSLCertificate, cfg.SSLPrivateKey = certFiles(t, dir)
 	srv := newTestServer(t, cfg, hello)
-	assert.True(t, srv.(adapter.Secure).IsTLS())
+	assert.True(t, srv.IsTLS())
 }
