@@ -17,7 +17,6 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/seed-49a6713b/cherrygo"
-	"github.com/seed-49a6713b/cherrygo/adapter"
 	"github.com/seed-49a6713b/cherrygo/engine"
 	"github.com/seed-49a6713b/cherrygo/engine/plugins"
 	"go.uber.org/goleak"
@@ -70,7 +69,7 @@ func quickstart(t *testing.T, tr *engine.Tree, env map[string]string) *running {
 			cherrygo.WithStderr(r.stderr),
 			cherrygo.WithEnvironment(environ),
 			cherrygo.WithSignals(&plugins.SignalHandler{Signals: r.signals}),
-			cherrygo.WithReady(func(m *adapter.Manager) { urls <- m.URL() }))
+			cherrygo.WithReady(func(m *cherrygo.Manager) { urls <- m.URL() }))
 	}()
 	select {
 	case r.url = <-urls:
@@ -140,7 +139,7 @@ func TestQuickstartCancelledContextStopsServers(t *testing.T) {
 			cherrygo.WithStderr(&stderr),
 			cherrygo.WithEnvironment(map[string]string{"SERVER_SOCKET_HOST": "127.0.0.1", "SERVER_SOCKET_PORT": "0"}),
 			cherrygo.WithSignals(&plugins.SignalHandler{Signals: make(chan os.Signal)}),
-			cherrygo.WithReady(func(m *adapter.Manager) { urls <- m.Addr().String() }))
+			cherrygo.WithReady(func(m *cherrygo.Manager) { urls <- m.Addr().String() }))
 	}()
 	var addr string
 	select {

@@ -48,38 +48,38 @@ type ServerAdapter struct {
 	stopped  bool          // Stop was asked: Start returning is expected
 }
 
-// AdapterOption configures a ServerAdapter.
-type AdapterOption func(*ServerAdapter)
+// Option configures a ServerAdapter.
+type Option func(*ServerAdapter)
 
 // WithName names the server in log lines ("" is the default server).
-func WithName(name string) AdapterOption { return func(a *ServerAdapter) { a.name = name } }
+func WithName(name string) Option { return func(a *ServerAdapter) { a.name = name } }
 
 // WithAddress tells the adapter where the server will listen, for servers
 // that do not implement Addresser and for the port-free check before Start.
 // network is "tcp" or "unix".
-func WithAddress(network, addr string) AdapterOption {
+func WithAddress(network, addr string) Option {
 	return func(a *ServerAdapter) { a.network, a.addr = network, addr }
 }
 
 // WithReadyTimeout bounds the wait for Ready (DefaultReadyTimeout if unset).
-func WithReadyTimeout(d time.Duration) AdapterOption {
+func WithReadyTimeout(d time.Duration) Option {
 	return func(a *ServerAdapter) { a.readyTimeout = d }
 }
 
 // WithShutdownTimeout bounds the drain that Stop asks of the server; the
 // server then force-closes what is left. Zero leaves it to the server.
-func WithShutdownTimeout(d time.Duration) AdapterOption {
+func WithShutdownTimeout(d time.Duration) Option {
 	return func(a *ServerAdapter) { a.shutdownTimeout = d }
 }
 
-// WithAdapterLogger sets the logger (the bus's logger by default).
-func WithAdapterLogger(l *slog.Logger) AdapterOption {
+// WithLogger sets the logger (the bus's logger by default).
+func WithLogger(l *slog.Logger) Option {
 	return func(a *ServerAdapter) { a.log = l }
 }
 
 // NewServerAdapter returns an adapter for server on bus. It does not
 // subscribe it: call Subscribe.
-func NewServerAdapter(bus *engine.Bus, server Server, opts ...AdapterOption) *ServerAdapter {
+func NewServerAdapter(bus *engine.Bus, server Server, opts ...Option) *ServerAdapter {
 	a := &ServerAdapter{bus: bus, server: server, readyTimeout: DefaultReadyTimeout}
 	for _, o := range opts {
 		o(a)

@@ -15,7 +15,6 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"github.com/seed-49a6713b/cherrygo/adapter/settings"
 	"github.com/seed-49a6713b/cherrygo/engine"
 )
 
@@ -248,10 +247,4 @@ func TestAdapterServerDiesAfterStart(t *testing.T) {
 	require.NoError(t, bus.Block(ctx), "the bus exits when its server dies")
 	assert.Equal(t, 1, bus.ExitCode())
 	assert.Error(t, a.Err(), "the server's error reaches whoever waits")
-}
-
-func TestExitCode(t *testing.T) {
-	assert.Equal(t, 0, ExitCode(nil))
-	assert.Equal(t, 2, ExitCode(&settings.ConfigError{Problems: []*settings.SettingError{{Var: "X"}}}))
-	assert.Equal(t, 1, ExitCode(errors.New("bind")))
 }

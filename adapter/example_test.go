@@ -2,7 +2,6 @@ package adapter_test
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"net/http"
 
@@ -33,12 +32,4 @@ func ExampleNewServerAdapter() {
 	}
 	fmt.Println("serving on", a.URL())
 	_ = bus.Exit(context.Background())
-}
-
-// ExitCode turns what a main got from the kit into the process's exit
-// code.
-func ExampleExitCode() {
-	_, err := settings.Load(map[string]string{"SERVER_SOCKET_PORT": "http"})
-	fmt.Println(adapter.ExitCode(nil), adapter.ExitCode(err), adapter.ExitCode(errors.New("bind: address already in use")))
-	// Output: 0 2 1
 }

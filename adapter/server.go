@@ -11,7 +11,10 @@ import (
 type Server interface {
 	// Start binds the server's socket and serves until Stop is called.
 	//
-	// It blocks while serving. A bind failure (address in use, permission
+	// Start blocks for as long as the server serves, as
+	// http.Server.Serve does: whoever calls it must do so in a goroutine
+	// of its own (ServerAdapter does; a caller that waits for Start to
+	// return before calling Stop waits forever). A bind failure (address in use, permission
 	// denied, a bad certificate) is returned at once, before anything is
 	// served. After Stop, Start returns nil. Start is called at most once per
 	// Stop: a server may refuse to start twice at the same time, but must be

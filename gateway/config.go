@@ -35,6 +35,9 @@ type Config struct {
 	// AccessLog, when non-nil, receives one Combined Log Format line per
 	// request.
 	AccessLog io.Writer
+	// AccessLogger, when non-nil, receives one "request" record per
+	// request (see AccessLogSlog), for a structured log.
+	AccessLogger *slog.Logger
 	// MountPoint, when set, tells how much of the request's URL.Path is the
 	// path at which the gateway itself is mounted inside another router
 	// (chiapp.MountPoint reads it from chi). That prefix becomes the engine

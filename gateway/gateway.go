@@ -65,11 +65,14 @@ func (g *gateway) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 func policies(cfg Config, h http.Handler) http.Handler {
 	h = MaxBodySize(cfg.MaxBodySize)(h)
 	h = ThreadPool(cfg.ThreadPool, cfg.QueueSize, cfg.QueueTimeout)(h)
-	if cfg.AccessLog != nil || cfg.Statistics != nil {
+	if cfg.AccessLog != nil || cfg.AccessLogger != nil || cfg.Statistics != nil {
 		h = Recover(cfg.Logger)(h)
 	}
 	if cfg.AccessLog != nil {
 		h = AccessLog(cfg.AccessLog)(h)
+	}
+	if cfg.AccessLogger != nil {
+		h = AccessLogSlog(cfg.AccessLogger)(h)
 	}
 	if cfg.Statistics != nil {
 		h = cfg.Statistics.Middleware(cfg.ServerName, "")(h)

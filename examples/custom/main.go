@@ -5,24 +5,22 @@
 // port-free check after it.
 //
 // It listens on CUSTOM_ADDR (default 127.0.0.1:8081) and stops on SIGTERM
-// or SIGINT.
+// or SIGINT. One option of cherrygo.Quickstart puts it in the default
+// server's place; a server of the program's own that is an *http.Server
+// needs no code like this at all (cherrygo.WithHTTPServer).
 package main
 
 import (
 	"context"
 	"errors"
-	"fmt"
 	"io"
-	"log/slog"
 	"net"
 	"net/http"
 	"os"
 	"sync"
 	"time"
 
-	"github.com/seed-49a6713b/cherrygo/adapter"
-	"github.com/seed-49a6713b/cherrygo/engine"
-	"github.com/seed-49a6713b/cherrygo/engine/plugins"
+	"github.com/seed-49a6713b/cherrygo"
 )
 
 // ownServer implements adapter.Server and adapter.ReadyNotifier with nothing
@@ -72,17 +70,11 @@ func (s *ownServer) Ready() <-chan struct{} {
 	return s.ready
 }
 
-func main() { os.Exit(run()) }
-
-func run() int {
+func main() {
 	addr := os.Getenv("CUSTOM_ADDR")
 	if addr == "" {
 		addr = "127.0.0.1:8081"
 	}
-	logger := slog.New(slog.NewTextHandler(os.Stderr, nil))
-	bus := engine.New(engine.WithLogger(logger))
-	defer (&plugins.SignalHandler{}).Subscribe(bus)()
-
 	srv := &ownServer{
 		addr:  addr,
 		ready: make(chan struct{}),
@@ -90,18 +82,6 @@ func run() int {
 			io.WriteString(w, "Hello from a server of my own!\n")
 		}),
 	}
-	defer adapter.NewServerAdapter(bus, srv,
-		adapter.WithAddress("tcp", addr),
-		adapter.WithShutdownTimeout(5*time.Second),
-	).Subscribe()()
-
-	if err := bus.Start(context.Background()); err != nil {
-		fmt.Fprintln(os.Stderr, "custom:", err)
-		return 1
-	}
-	if err := bus.Block(context.Background()); err != nil {
-		fmt.Fprintln(os.Stderr, "custom:", err)
-		return 1
-	}
-	return bus.ExitCode()
+	// The default server is ours; SERVER_SHUTDOWN_TIMEOUT bounds its drain.
+	os.Exit(cherrygo.Quickstart(context.Background(), nil, cherrygo.WithServer("", srv)))
 }

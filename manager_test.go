@@ -1,4 +1,4 @@
-package adapter_test
+package cherrygo_test
 
 import (
 	"bytes"
@@ -7,6 +7,7 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
+	"os"
 	"strings"
 	"testing"
 	"time"
@@ -14,13 +15,13 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"github.com/seed-49a6713b/cherrygo/adapter"
+	"github.com/seed-49a6713b/cherrygo"
 	"github.com/seed-49a6713b/cherrygo/adapter/settings"
 	"github.com/seed-49a6713b/cherrygo/engine"
+	"github.com/seed-49a6713b/cherrygo/engine/plugins"
+	"github.com/seed-49a6713b/cherrygo/internal/testwait"
 	"github.com/seed-49a6713b/cherrygo/stdlib"
 )
-
-func backend(cfg settings.Config, h http.Handler) (adapter.Server, error) { return stdlib.New(cfg, h) }
 
 func helloTree() *engine.Tree {
 	tree := engine.NewTree()
@@ -35,17 +36,19 @@ func helloTree() *engine.Tree {
 	return tree
 }
 
-// startManager builds a manager from environ and starts its bus; cleanup
+// quiet is a logger for managers whose log no test reads.
+func quiet() cherrygo.Option { return cherrygo.WithLogger(slog.New(slog.DiscardHandler)) }
+
+// startManager builds a manager from environ and starts it; cleanup
 // stops it.
-func startManager(t *testing.T, environ map[string]string, opts ...adapter.ManagerOption) (*adapter.Manager, *engine.Bus) {
+func startManager(t *testing.T, environ map[string]string, opts ...cherrygo.Option) (*cherrygo.Manager, *engine.Bus) {
 	t.Helper()
-	bus := engine.New()
-	opts = append([]adapter.ManagerOption{adapter.WithBackend(backend), adapter.WithEnvironment(environ)}, opts...)
-	m, err := adapter.NewManager(bus, helloTree(), opts...)
+	opts = append([]cherrygo.Option{quiet(), cherrygo.WithEnvironment(environ)}, opts...)
+	m, err := cherrygo.New(helloTree(), opts...)
 	require.NoError(t, err)
 	require.NoError(t, m.Start(context.Background()))
-	t.Cleanup(func() { bus.Exit(context.Background()) })
-	return m, bus
+	t.Cleanup(func() { m.Exit(context.Background()) })
+	return m, m.Bus()
 }
 
 func client(t *testing.T) *http.Client {
@@ -111,116 +114,80 @@ func TestManagerNamedServers(t *testing.T) {
 }
 
 func TestManagerConfigErrors(t *testing.T) {
-	_, err := adapter.NewManager(engine.New(), helloTree(), adapter.WithBackend(backend),
-		adapter.WithEnvironment(map[string]string{"SERVER_SOCKET_HOST": "127.0.0.1", "SERVER_SOCKET_PORT": "abc", "SERVER_THREAD_POOL": "-3"}))
+	_, err := cherrygo.New(helloTree(), quiet(),
+		cherrygo.WithEnvironment(map[string]string{"SERVER_SOCKET_HOST": "127.0.0.1", "SERVER_SOCKET_PORT": "abc", "SERVER_THREAD_POOL": "-3"}))
 	var ce *settings.ConfigError
 	require.ErrorAs(t, err, &ce)
 	assert.Len(t, ce.Problems, 2, "every problem at once")
-	assert.Equal(t, 2, adapter.ExitCode(err))
-}
-
-func TestManagerWithoutBackend(t *testing.T) {
-	_, err := adapter.NewManager(engine.New(), helloTree(), adapter.WithEnvironment(map[string]string{}))
-	assert.ErrorIs(t, err, adapter.ErrNoServer)
+	assert.Equal(t, 2, cherrygo.ExitCode(err))
 }
 
 func TestManagerTLSFileErrorIsConfigError(t *testing.T) {
-	_, err := adapter.NewManager(engine.New(), helloTree(), adapter.WithBackend(backend),
-		adapter.WithEnvironment(map[string]string{
+	_, err := cherrygo.New(helloTree(), quiet(),
+		cherrygo.WithEnvironment(map[string]string{
 			"SERVER_SSL_CERTIFICATE": "/nonexistent/cert.pem",
 			"SERVER_SSL_PRIVATE_KEY": "/nonexistent/key.pem",
 		}))
 	require.Error(t, err)
-	assert.Equal(t, 2, adapter.ExitCode(err), "checked before anything binds, as configuration")
+	assert.Equal(t, 2, cherrygo.ExitCode(err), "checked before anything binds, as configuration")
 	assert.Contains(t, err.Error(), "/nonexistent/cert.pem")
 }
 
-func TestManagerCustomServer(t *testing.T) {
+func TestManagerCustomServerReplacesTheDefault(t *testing.T) {
 	custom, err := stdlib.New(settings.Config{Host: "127.0.0.1", Port: 0}, http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
 		io.WriteString(w, "custom")
 	}))
 	require.NoError(t, err)
-	m, _ := startManager(t, map[string]string{}, adapter.WithServer("", custom))
+	m, _ := startManager(t, map[string]string{}, cherrygo.WithServer("", custom))
 	status, body := fetch(t, client(t), http.MethodGet, m.URL()+"/", "")
 	assert.Equal(t, http.StatusOK, status)
 	assert.Equal(t, "custom", body)
+	assert.Len(t, m.Servers(), 1)
 }
 
-func TestManagerStartWithCallbackAndQuickstart(t *testing.T) {
-	bus := engine.New()
-	m, err := adapter.NewManager(bus, helloTree(), adapter.WithBackend(backend),
-		adapter.WithEnvironment(map[string]string{"SERVER_SOCKET_HOST": "127.0.0.1", "SERVER_SOCKET_PORT": "0"}))
-	require.NoError(t, err)
+func TestManagerRunReadyAndExit(t *testing.T) {
 	called := make(chan string, 1)
+	m, err := cherrygo.New(helloTree(), quiet(),
+		cherrygo.WithEnvironment(map[string]string{"SERVER_SOCKET_HOST": "127.0.0.1", "SERVER_SOCKET_PORT": "0"}),
+		cherrygo.WithSignals(&plugins.SignalHandler{Signals: make(chan os.Signal)}),
+		cherrygo.WithReady(func(m *cherrygo.Manager) { called <- m.URL() }))
+	require.NoError(t, err)
 	done := make(chan error, 1)
-	go func() {
-		done <- m.Quickstart(context.Background())
-	}()
-	_, err = bus.Wait(contextTimeout(t), engine.Started)
-	require.NoError(t, err)
-	bus.Go(func(context.Context) { called <- m.URL() })
-	select {
-	case url := <-called:
-		assert.NotEmpty(t, url)
-	case <-time.After(10 * time.Second):
-		t.Fatal("callback not run")
-	}
-	bus.RequestExit(0)
-	select {
-	case err := <-done:
-		assert.NoError(t, err)
-	case <-time.After(10 * time.Second):
-		t.Fatal("Quickstart did not return after exit")
-	}
-	assert.Equal(t, 0, bus.ExitCode())
-
-	bus2 := engine.New()
-	m2, err := adapter.NewManager(bus2, helloTree(), adapter.WithBackend(backend),
-		adapter.WithEnvironment(map[string]string{"SERVER_SOCKET_HOST": "127.0.0.1", "SERVER_SOCKET_PORT": "0"}))
-	require.NoError(t, err)
-	require.NoError(t, m2.StartWithCallback(context.Background(), func(context.Context) { called <- m2.URL() }))
-	t.Cleanup(func() { bus2.Exit(context.Background()) })
-	select {
-	case url := <-called:
-		assert.True(t, strings.HasPrefix(url, "http://"))
-	case <-time.After(10 * time.Second):
-		t.Fatal("StartWithCallback's function not run")
-	}
+	go func() { done <- m.Run(context.Background()) }()
+	url := testwait.Receive(t, called, "WithReady's function")
+	assert.True(t, strings.HasPrefix(url, "http://127.0.0.1:"), url)
+	status, body := fetch(t, client(t), http.MethodGet, url+"/", "")
+	assert.Equal(t, http.StatusOK, status)
+	assert.Equal(t, "hello", body)
+	m.Bus().RequestExit(0)
+	assert.NoError(t, testwait.Receive(t, done, "Run returning after the exit"))
+	assert.Equal(t, 0, m.ExitCode())
 }
 
 func TestManagerBindFailureRollsBack(t *testing.T) {
-	bus := engine.New()
 	first, _ := startManager(t, map[string]string{"SERVER_SOCKET_HOST": "127.0.0.1", "SERVER_SOCKET_PORT": "0"})
 	_, port, _ := strings.Cut(strings.TrimPrefix(first.URL(), "http://"), ":")
-	m, err := adapter.NewManager(bus, helloTree(), adapter.WithBackend(backend),
-		adapter.WithEnvironment(map[string]string{
+	m, err := cherrygo.New(helloTree(), quiet(),
+		cherrygo.WithEnvironment(map[string]string{
 			"SERVER_SOCKET_HOST": "127.0.0.1", "SERVER_SOCKET_PORT": "0", "SERVER_NAMES": "b", "SERVER_B_SOCKET_HOST": "127.0.0.1", "SERVER_B_SOCKET_PORT": port,
 		}))
 	require.NoError(t, err)
 	err = m.Start(context.Background())
 	require.Error(t, err)
 	assert.Contains(t, err.Error(), port)
-	assert.Equal(t, 1, adapter.ExitCode(err))
-	assert.Equal(t, engine.Stopped, bus.State())
+	assert.Equal(t, 1, cherrygo.ExitCode(err))
+	assert.Equal(t, engine.Stopped, m.Bus().State())
 	assert.False(t, m.Server("").Running(), "the server that started was rolled back")
 	assert.False(t, errors.Is(err, context.Canceled))
-}
-
-func contextTimeout(t *testing.T) context.Context {
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-	t.Cleanup(cancel)
-	return ctx
 }
 
 // The manager warns about unknown settings as it is built, and serves on:
 // a warning, not an error.
 func TestManagerWarnsAboutUnknownSettings(t *testing.T) {
 	var log bytes.Buffer
-	bus := engine.New(engine.WithLogger(slog.New(slog.NewTextHandler(&log, nil))))
-	m, err := adapter.NewManager(bus, helloTree(), adapter.WithBackend(backend), adapter.WithEnvironment(map[string]string{
+	_, err := cherrygo.New(helloTree(), cherrygo.WithLogger(slog.New(slog.NewTextHandler(&log, nil))), cherrygo.WithEnvironment(map[string]string{
 		"SERVER_SOCKET_HOST": "127.0.0.1", "SERVER_SOCKET_PORT": "0", "SERVER_SHUTDOWN_TIMEOT": "0.1",
 	}))
 	require.NoError(t, err)
-	defer m.Close()
 	assert.Contains(t, log.String(), `level=WARN msg="SERVER_SHUTDOWN_TIMEOT is not a setting; did you mean SERVER_SHUTDOWN_TIMEOUT?"`)
 }
