@@ -7,7 +7,6 @@ import (
 	"os"
 	"sync"
 	"sync/atomic"
-	"syscall"
 	"time"
 )
 
@@ -23,7 +22,6 @@ type Bus struct {
 	log          *slog.Logger
 	mainInterval time.Duration
 	stopTimeout  time.Duration
-	exec         func(argv0 string, argv []string, envv []string) error
 
 	// Captured by New so that Restart re-executes the program as it was
 	// started, whatever happened to the working directory since.
@@ -100,22 +98,11 @@ func (b *Bus) StopTimeout() time.Duration {
 	return b.stopTimeout
 }
 
-// WithExec replaces the function Block uses to re-execute the program after
-// Restart (syscall.Exec by default). Tests use it to observe a re-exec.
-func WithExec(exec func(argv0 string, argv []string, envv []string) error) Option {
-	return func(b *Bus) {
-		if exec != nil {
-			b.exec = exec
-		}
-	}
-}
-
 // New returns a bus in state Stopped, with no listeners.
 func New(opts ...Option) *Bus {
 	b := &Bus{
 		log:         slog.New(slog.NewTextHandler(io.Discard, nil)),
 		stopTimeout: DefaultStopTimeout,
-		exec:        syscall.Exec,
 		changed:     make(chan struct{}),
 		exited:      make(chan struct{}),
 		goIdle:      make(chan struct{}),

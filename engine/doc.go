@@ -108,8 +108,8 @@
 // replaces the process with a fresh copy of the program (syscall.Exec, so
 // the process ID stays the same). Only the first exit decides: a Restart
 // or RequestRestart that comes while an exit is already under way (a
-// SIGHUP after a SIGTERM) leaves it a plain exit. WithExec replaces the
-// exec call in tests.
+// SIGHUP after a SIGTERM) leaves it a plain exit. The kit's own tests
+// replace the exec call through the context they give Block.
 //
 // # Daemonizing left to plugins
 //
@@ -157,7 +157,11 @@
 //
 // Handlers and hooks answer with errors as values: Raise (or panic) with
 // an *HTTPError{Status, Message} or *HTTPRedirect{URL, Status}, also
-// wrapped; a hook may return one. The tree's ErrorPage writes the error
+// wrapped; a hook may return one. RaiseStatus and RaiseRedirect are the
+// short forms. They PANIC and never return (as does Raise with a non-nil
+// error), where http.Error and http.Redirect write the response and let
+// the handler go on: Run recovers the panic and turns it into the
+// response. The tree's ErrorPage writes the error
 // (DefaultErrorPage, plain text, when nil); a relative redirect is resolved
 // against the request's whole path. Any other panic or error is a 500, with
 // the stack on the page only when the tree's Tracebacks is on, and the

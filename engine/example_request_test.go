@@ -38,7 +38,7 @@ func ExampleRaise() {
 	tree.Mount("/posts", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		switch r.URL.Path {
 		case "/old":
-			engine.Redirect("new", http.StatusMovedPermanently)
+			engine.RaiseRedirect("new", http.StatusMovedPermanently)
 		case "/new":
 			io.WriteString(w, "the new post")
 		default:

@@ -72,7 +72,7 @@ func TestHookOrderOnError(t *testing.T) {
 	tr := &trace{}
 	app := tree.Mount("/app", http.HandlerFunc(func(http.ResponseWriter, *http.Request) {
 		tr.add("handler")
-		engine.Error(http.StatusForbidden, "no")
+		engine.RaiseStatus(http.StatusForbidden, "no")
 	}))
 	tr.all(t, tree, app)
 	resp := enginetest.New(tree).Get("/app")
@@ -193,7 +193,7 @@ func TestErrorHooksSeeTheError(t *testing.T) {
 		got = append(got, engine.RequestFrom(r).Err())
 		return nil
 	})
-	tree.Mount("/", http.HandlerFunc(func(http.ResponseWriter, *http.Request) { engine.Redirect("/else", 0) }))
+	tree.Mount("/", http.HandlerFunc(func(http.ResponseWriter, *http.Request) { engine.RaiseRedirect("/else", 0) }))
 	enginetest.New(tree).Get("/x")
 	require.Len(t, got, 1)
 	var hr *engine.HTTPRedirect
@@ -229,7 +229,7 @@ func TestBeforeErrorResponseHookMayAnswer(t *testing.T) {
 		}
 		return nil
 	})
-	tree.Mount("/", raising(func() { engine.Error(http.StatusTeapot, "short and stout") }))
+	tree.Mount("/", raising(func() { engine.RaiseStatus(http.StatusTeapot, "short and stout") }))
 	src := httptest.NewRequest(http.MethodGet, "/", nil)
 	req := engine.NewRequest(http.MethodGet, "/", nil)
 	req.Source = src

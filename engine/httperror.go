@@ -7,8 +7,9 @@ import (
 )
 
 // HTTPError is an HTTP error response as a value. A handler raises it with
-// Raise (or panic), a hook returns it, and Run answers with Status and the
-// tree's error page. A Status outside 400–599 is answered as 500.
+// Raise or RaiseStatus (or panic), a hook returns it, and Run answers with
+// Status and the tree's error page. A Status outside 400–599 is answered
+// as 500.
 type HTTPError struct {
 	Status  int
 	Message string // shown on the error page; empty: the status text
@@ -32,7 +33,8 @@ func (e *HTTPError) Error() string {
 
 func (e *HTTPError) Unwrap() error { return e.Err }
 
-// HTTPRedirect is a redirect response as a value, raised like HTTPError.
+// HTTPRedirect is a redirect response as a value, raised like HTTPError
+// (Raise, RaiseRedirect).
 // URL may be relative to the request's path. Status 0 means 303 See Other
 // for HTTP/1.1 requests and 302 Found for HTTP/1.0; a Status outside
 // 300–399 is answered as 500.
@@ -68,11 +70,17 @@ func Raise(err error) {
 	}
 }
 
-// Redirect raises an *HTTPRedirect to url with status (0: see HTTPRedirect).
-func Redirect(url string, status int) { panic(&HTTPRedirect{URL: url, Status: status}) }
+// RaiseRedirect PANICS with an *HTTPRedirect to url with status (0: see
+// HTTPRedirect); it does not return. It is not http.Redirect: it writes
+// nothing itself. Run recovers the panic and answers with the redirect,
+// so call it only under Run (a handler mounted on a Tree, a hook).
+func RaiseRedirect(url string, status int) { panic(&HTTPRedirect{URL: url, Status: status}) }
 
-// Error raises an *HTTPError with status and message.
-func Error(status int, message string) { panic(&HTTPError{Status: status, Message: message}) }
+// RaiseStatus PANICS with an *HTTPError carrying status and message; it does
+// not return. It is not http.Error: it writes nothing itself. Run recovers
+// the panic and answers with the tree's error page for status, so call it
+// only under Run (a handler mounted on a Tree, a hook).
+func RaiseStatus(status int, message string) { panic(&HTTPError{Status: status, Message: message}) }
 
 // errAborted marks a response that has to be cut off: the handler panicked
 // with http.ErrAbortHandler, or failed after its header was sent.

@@ -28,7 +28,7 @@ func TestHTTPErrorForms(t *testing.T) {
 	tree.Mount("/wrapped", raising(func() {
 		engine.Raise(fmt.Errorf("loading: %w", &engine.HTTPError{Status: 404, Message: "no post"}))
 	}))
-	tree.Mount("/bad-status", raising(func() { engine.Error(200, "not an error") }))
+	tree.Mount("/bad-status", raising(func() { engine.RaiseStatus(200, "not an error") }))
 	tree.Mount("/nil", raising(func() { engine.Raise(nil) }))
 	c := enginetest.New(tree)
 	for path, want := range map[string]struct {
@@ -73,8 +73,8 @@ func TestRedirects(t *testing.T) {
 	tree.Mount("/blog", http.HandlerFunc(func(_ http.ResponseWriter, r *http.Request) {
 		engine.Raise(&engine.HTTPRedirect{URL: r.URL.Query().Get("to"), Status: 0})
 	}))
-	tree.Mount("/perm", raising(func() { engine.Redirect("https://example.org/", http.StatusMovedPermanently) }))
-	tree.Mount("/bad", raising(func() { engine.Redirect("/x", 200) }))
+	tree.Mount("/perm", raising(func() { engine.RaiseRedirect("https://example.org/", http.StatusMovedPermanently) }))
+	tree.Mount("/bad", raising(func() { engine.RaiseRedirect("/x", 200) }))
 	tree.Logger = discardLogger()
 	c := enginetest.New(tree)
 	for target, want := range map[string]string{
@@ -222,7 +222,7 @@ func TestErrorAfterHeaderKeepsResponse(t *testing.T) {
 	tree.Logger = discardLogger()
 	tree.Mount("/", http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
 		io.WriteString(w, "partial")
-		engine.Error(http.StatusTeapot, "too late")
+		engine.RaiseStatus(http.StatusTeapot, "too late")
 	}))
 	c := enginetest.New(tree)
 	req := c.NewRequest(http.MethodGet, "/", nil)

@@ -6,7 +6,10 @@ import (
 	"fmt"
 	"os"
 	"slices"
+	"syscall"
 	"time"
+
+	"github.com/seed-49a6713b/cherrygo/internal/exechook"
 )
 
 // Start moves the bus from Stopped to Started by publishing the start
@@ -270,10 +273,13 @@ wait:
 	if !restart {
 		return nil
 	}
-	return b.reexec()
+	return b.reexec(ctx)
 }
 
-func (b *Bus) reexec() error {
+// reexec replaces the process with the program New recorded. It calls
+// syscall.Exec, unless ctx carries an exec hook (internal/exechook), which
+// only the kit's tests set.
+func (b *Bus) reexec(ctx context.Context) error {
 	if b.exePath == "" {
 		return errors.New("engine: restart: cannot find the program's executable")
 	}
@@ -283,7 +289,11 @@ func (b *Bus) reexec() error {
 		}
 	}
 	b.log.Info("re-executing", "path", b.exePath, "args", b.args)
-	if err := b.exec(b.exePath, b.args, b.env); err != nil {
+	exec, ok := exechook.From(ctx)
+	if !ok {
+		exec = syscall.Exec
+	}
+	if err := exec(b.exePath, b.args, b.env); err != nil {
 		return fmt.Errorf("engine: restart: re-exec %s: %w", b.exePath, err)
 	}
 	return nil

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/seed-49a6713b/cherrygo/engine"
+	"github.com/seed-49a6713b/cherrygo/internal/exechook"
 )
 
 // events is a goroutine-safe list of what happened, in order.
@@ -543,15 +544,18 @@ type execCall struct {
 	wd   string
 }
 
-func fakeExec(calls chan<- execCall, result error) engine.Option {
-	return engine.WithExec(func(path string, argv, env []string) error {
+// fakeExec returns ctx carrying an exec hook that reports each call on
+// calls (the first one, when calls is full) and returns result. Block
+// uses it in place of syscall.Exec when it is given the returned context.
+func fakeExec(ctx context.Context, calls chan<- execCall, result error) context.Context {
+	return exechook.With(ctx, func(path string, argv, env []string) error {
 		wd, err := os.Getwd()
 		if err != nil {
 			return err
 		}
 		select {
 		case calls <- execCall{path, argv, env, wd}:
-		default: // a second Block re-executes again; the test saw the first
+		default: // a later re-exec; the test saw the first
 		}
 		return result
 	})
@@ -561,13 +565,13 @@ func TestRestartReexecutesRecordedProgram(t *testing.T) {
 	startDir := t.TempDir()
 	t.Chdir(startDir)
 	calls := make(chan execCall, 1)
-	b := newBus(t, fakeExec(calls, nil))
+	b := newBus(t)
 	env := os.Environ() // t.Chdir changes PWD: keep the environment New saw
 	exitSeen := make(chan struct{})
 	b.Subscribe(engine.ChannelExit, engine.Func(func(context.Context) error { close(exitSeen); return nil }), 10)
 	t.Chdir(t.TempDir()) // the program wanders off; the re-exec comes back
 
-	ctx := busCtx(t)
+	ctx := fakeExec(busCtx(t), calls, nil)
 	if err := b.Start(ctx); err != nil {
 		t.Fatal(err)
 	}
@@ -605,10 +609,9 @@ func TestRestartReexecutesRecordedProgram(t *testing.T) {
 func TestRequestRestartFromListener(t *testing.T) {
 	calls := make(chan execCall, 1)
 	failure := errors.New("exec refused")
-	// Not newBus: its cleanup would Block, and so re-execute, once more.
-	b := engine.New(fakeExec(calls, failure))
+	b := newBus(t)
 	b.Subscribe("SIGHUP", engine.Func(func(context.Context) error { b.RequestRestart(); return nil }), 10)
-	ctx := busCtx(t)
+	ctx := fakeExec(busCtx(t), calls, failure)
 	if err := b.Start(ctx); err != nil {
 		t.Fatal(err)
 	}
@@ -797,8 +800,8 @@ func TestExitInFlightIsNotTurnedIntoRestart(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			calls := make(chan execCall, 1)
-			b := engine.New(fakeExec(calls, nil)) // not newBus: no second Block
-			ctx := busCtx(t)
+			b := newBus(t)
+			ctx := fakeExec(busCtx(t), calls, nil)
 			if err := b.Start(ctx); err != nil {
 				t.Fatal(err)
 			}

@@ -8,6 +8,8 @@ import (
 	"net/http"
 	"sync/atomic"
 	"time"
+
+	"github.com/seed-49a6713b/cherrygo/internal/rwforward"
 )
 
 // errReplaced is returned by writes of a handler whose response was
@@ -222,7 +224,7 @@ func (rw *engineWriter) WriteHeader(code int) {
 		}
 		return
 	}
-	if code >= 100 && code <= 199 && code != http.StatusSwitchingProtocols {
+	if !rwforward.IsFinal(code) {
 		rw.w.WriteHeader(code) // informational: the final header follows
 		return
 	}
@@ -235,7 +237,11 @@ func (rw *engineWriter) WriteHeader(code int) {
 		}
 	}
 	rw.wroteHeader = true
-	if rw.req.Source == nil && (rw.req.Method == http.MethodHead || code == http.StatusNoContent || code == http.StatusNotModified) {
+	// Behind net/http, net/http keeps a body off a response that may not
+	// have one; for other front ends the engine drops it. A 101 (the one
+	// 1xx that gets this far) and a code below 100 are left to the front
+	// end, as they always were: hence the floor at 200.
+	if rw.req.Source == nil && !rwforward.BodyAllowed(rw.req.Method, max(code, http.StatusOK)) {
 		rw.dropBody = true
 	}
 	rw.w.WriteHeader(code)
@@ -271,21 +277,18 @@ func (rw *engineWriter) WriteString(s string) (int, error) {
 	if rw.dropBody {
 		return len(s), nil
 	}
-	return io.WriteString(rw.w, s)
+	return rwforward.WriteString(rw.w, s)
 }
 
 func (rw *engineWriter) ReadFrom(src io.Reader) (int64, error) {
 	if err := rw.startBody(); err != nil {
 		return 0, err
 	}
-	if rf, ok := rw.w.(io.ReaderFrom); ok && !rw.dropBody {
-		return rf.ReadFrom(src)
+	if rw.dropBody {
+		return rwforward.Copy(rw, src) // through Write, which drops
 	}
-	return io.Copy(writerOnly{rw}, src)
+	return rwforward.ReadFrom(rw.w, src)
 }
-
-// writerOnly hides ReadFrom from io.Copy, which would call it again.
-type writerOnly struct{ io.Writer }
 
 func (rw *engineWriter) Flush() { rw.FlushError() } //nolint:errcheck // http.Flusher has no error
 
@@ -293,27 +296,11 @@ func (rw *engineWriter) FlushError() error {
 	if err := rw.startBody(); err != nil {
 		return err
 	}
-	if f, ok := rw.w.(interface{ FlushError() error }); ok {
-		return f.FlushError()
-	}
-	if f, ok := rw.w.(http.Flusher); ok {
-		f.Flush()
-		return nil
-	}
-	return http.NewResponseController(rw.w).Flush()
+	return rwforward.Flush(rw.w)
 }
 
 func (rw *engineWriter) Hijack() (net.Conn, *bufio.ReadWriter, error) {
-	var (
-		c   net.Conn
-		brw *bufio.ReadWriter
-		err error
-	)
-	if h, ok := rw.w.(http.Hijacker); ok {
-		c, brw, err = h.Hijack()
-	} else {
-		c, brw, err = http.NewResponseController(rw.w).Hijack()
-	}
+	c, brw, err := rwforward.Hijack(rw.w)
 	if err == nil {
 		rw.wroteHeader, rw.finalized, rw.hijacked = true, true, true
 	}

@@ -5,6 +5,8 @@ import (
 	"io"
 	"net"
 	"net/http"
+
+	"github.com/seed-49a6713b/cherrygo/internal/rwforward"
 )
 
 // responseWriter wraps the http.ResponseWriter a policy receives and
@@ -12,8 +14,9 @@ import (
 // written, and whether the connection was hijacked.
 //
 // It keeps the wrapped writer's optional interfaces reachable: Flush,
-// FlushError and Hijack are forwarded through http.ResponseController (so
-// they reach a writer several wrappers down), ReadFrom and WriteString keep
+// FlushError and Hijack are forwarded by internal/rwforward (the wrapped
+// writer's own method, else http.ResponseController, so they reach a
+// writer several wrappers down), ReadFrom and WriteString keep
 // net/http's fast paths, and Unwrap lets http.ResponseController find the
 // rest (SetReadDeadline, SetWriteDeadline, EnableFullDuplex). Because the
 // methods always exist, a type assertion to http.Hijacker succeeds even
@@ -52,8 +55,7 @@ func (rw *responseWriter) finalStatus() int {
 // except for a HEAD request or a status that has no body (1xx, 204, 304),
 // where net/http discards the writes.
 func (rw *responseWriter) sentBytes(method string) int64 {
-	switch status := rw.finalStatus(); {
-	case method == http.MethodHead, status < 200, status == http.StatusNoContent, status == http.StatusNotModified:
+	if !rwforward.BodyAllowed(method, rw.finalStatus()) {
 		return 0
 	}
 	return rw.bytes
@@ -63,7 +65,7 @@ func (rw *responseWriter) sentBytes(method string) int64 {
 // net/http still reports superfluous calls. Informational statuses other
 // than 101 may precede the final one and are not recorded.
 func (rw *responseWriter) WriteHeader(code int) {
-	if rw.status == 0 && (code < 100 || code > 199 || code == http.StatusSwitchingProtocols) {
+	if rw.status == 0 && rwforward.IsFinal(code) {
 		rw.status = code
 	}
 	rw.ResponseWriter.WriteHeader(code)
@@ -84,13 +86,7 @@ func (rw *responseWriter) WriteString(s string) (int, error) {
 	if rw.status == 0 {
 		rw.status = http.StatusOK
 	}
-	var n int
-	var err error
-	if sw, ok := rw.ResponseWriter.(io.StringWriter); ok {
-		n, err = sw.WriteString(s)
-	} else {
-		n, err = rw.ResponseWriter.Write([]byte(s))
-	}
+	n, err := rwforward.WriteString(rw.ResponseWriter, s)
 	rw.bytes += int64(n)
 	return n, err
 }
@@ -100,13 +96,7 @@ func (rw *responseWriter) ReadFrom(src io.Reader) (int64, error) {
 	if rw.status == 0 {
 		rw.status = http.StatusOK
 	}
-	var n int64
-	var err error
-	if rf, ok := rw.ResponseWriter.(io.ReaderFrom); ok {
-		n, err = rf.ReadFrom(src)
-	} else {
-		n, err = io.Copy(writerOnly{rw.ResponseWriter}, src)
-	}
+	n, err := rwforward.ReadFrom(rw.ResponseWriter, src)
 	rw.bytes += n
 	return n, err
 }
@@ -115,11 +105,11 @@ func (rw *responseWriter) ReadFrom(src io.Reader) (int64, error) {
 // can flush. FlushError tells the two cases apart.
 func (rw *responseWriter) Flush() { _ = rw.FlushError() }
 
-// FlushError flushes through http.ResponseController, which prefers this
-// method over Flush, so a caller using a ResponseController learns when
+// FlushError flushes the writers below (see rwforward.Flush). A
+// ResponseController prefers it to Flush, so its caller learns when
 // flushing is not supported.
 func (rw *responseWriter) FlushError() error {
-	err := http.NewResponseController(rw.ResponseWriter).Flush()
+	err := rwforward.Flush(rw.ResponseWriter)
 	if err == nil && rw.status == 0 {
 		rw.status = http.StatusOK // flushing sends the header
 	}
@@ -128,7 +118,7 @@ func (rw *responseWriter) FlushError() error {
 
 // Hijack implements http.Hijacker by asking the writers below.
 func (rw *responseWriter) Hijack() (net.Conn, *bufio.ReadWriter, error) {
-	conn, brw, err := http.NewResponseController(rw.ResponseWriter).Hijack()
+	conn, brw, err := rwforward.Hijack(rw.ResponseWriter)
 	if err == nil {
 		rw.hijacked = true
 	}
@@ -137,10 +127,6 @@ func (rw *responseWriter) Hijack() (net.Conn, *bufio.ReadWriter, error) {
 
 // Unwrap returns the wrapped writer, for http.ResponseController.
 func (rw *responseWriter) Unwrap() http.ResponseWriter { return rw.ResponseWriter }
-
-// writerOnly hides every method but Write, so io.Copy cannot loop back
-// into ReadFrom.
-type writerOnly struct{ io.Writer }
 
 // wrap returns the responseWriter for w: w itself when it already is one
 // (an outer policy wrapped it, and both then observe the same response),

@@ -28,5 +28,6 @@
 // # Buses in tests
 //
 // NewBus returns a bus that is exited, and whose goroutines are waited for,
-// when the test ends; WaitState waits, bounded, for a bus state.
+// when the test ends (without ever re-executing the test binary, should
+// the bus have been restarted); WaitState waits, bounded, for a bus state.
 package enginetest

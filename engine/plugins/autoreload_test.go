@@ -11,6 +11,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/seed-49a6713b/cherrygo/engine"
+	"github.com/seed-49a6713b/cherrygo/internal/exechook"
 )
 
 // reloadSetup subscribes an Autoreloader watching files, with an action
@@ -98,17 +99,18 @@ func TestAutoreloadDefaultActionRestarts(t *testing.T) {
 	conf := filepath.Join(t.TempDir(), "app.conf")
 	writeFile(t, conf, "a=1\n")
 	execs := make(chan []string, 2)
-	b := newBus(t, engine.WithExec(func(_ string, argv []string, _ []string) error {
+	ctx := exechook.With(testCtx(t), func(_ string, argv []string, _ []string) error {
 		select {
 		case execs <- argv:
 		default:
 		}
 		return nil
-	}))
+	})
+	b := newBus(t)
 	t.Cleanup((&Autoreloader{Files: []string{conf}, Interval: 5 * time.Millisecond}).Subscribe(b))
-	require.NoError(t, b.Start(testCtx(t)))
+	require.NoError(t, b.Start(ctx))
 	writeFile(t, conf, "a=22\n")
-	require.NoError(t, b.Block(testCtx(t)), "the bus exits and re-executes")
+	require.NoError(t, b.Block(ctx), "the bus exits and re-executes")
 	assert.Equal(t, os.Args, receive(t, execs, "the re-exec"))
 }
 

@@ -13,6 +13,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/seed-49a6713b/cherrygo/engine"
+	"github.com/seed-49a6713b/cherrygo/internal/exechook"
 )
 
 // signalSetup subscribes h, fed from a channel the test owns, to b and
@@ -31,7 +32,7 @@ func signalSetup(t *testing.T, b *engine.Bus, h *SignalHandler) (chan<- os.Signa
 func TestSignalPublishedOnOwnChannel(t *testing.T) {
 	for _, sig := range []syscall.Signal{syscall.SIGTERM, syscall.SIGINT, syscall.SIGHUP, syscall.SIGUSR1, syscall.SIGUSR2} {
 		t.Run(SignalName(sig), func(t *testing.T) {
-			b := newBus(t, engine.WithExec(func(string, []string, []string) error { return nil }))
+			b := newBus(t) // SIGHUP is graceful by default; newBus never re-executes anyway
 			listener, got := notify(1)
 			t.Cleanup(b.Subscribe(SignalName(sig), listener, 10))
 			sigs, _ := signalSetup(t, b, &SignalHandler{})
@@ -98,17 +99,18 @@ func TestSignalInterruptWhileExitingForcesExit(t *testing.T) {
 func TestSignalHangup(t *testing.T) {
 	t.Run("restart", func(t *testing.T) {
 		execs := make(chan string, 2)
-		b := newBus(t, engine.WithExec(func(argv0 string, _ []string, _ []string) error {
+		ctx := exechook.With(testCtx(t), func(argv0 string, _ []string, _ []string) error {
 			select {
 			case execs <- argv0:
 			default:
 			}
 			return nil
-		}))
-		require.NoError(t, b.Start(testCtx(t)))
+		})
+		b := newBus(t)
+		require.NoError(t, b.Start(ctx))
 		sigs, _ := signalSetup(t, b, &SignalHandler{Hangup: HangupRestart})
 		sigs <- syscall.SIGHUP
-		require.NoError(t, b.Block(testCtx(t)))
+		require.NoError(t, b.Block(ctx))
 		exe, err := os.Executable()
 		require.NoError(t, err)
 		assert.Equal(t, exe, receive(t, execs, "the re-exec"))
@@ -124,13 +126,14 @@ func TestSignalHangup(t *testing.T) {
 		assert.Equal(t, engine.Started, b.State())
 	})
 	t.Run("exit", func(t *testing.T) {
-		b := newBus(t, engine.WithExec(func(string, []string, []string) error {
+		ctx := exechook.With(testCtx(t), func(string, []string, []string) error {
 			return assert.AnError // must not be called
-		}))
-		require.NoError(t, b.Start(testCtx(t)))
+		})
+		b := newBus(t)
+		require.NoError(t, b.Start(ctx))
 		sigs, _ := signalSetup(t, b, &SignalHandler{Hangup: HangupExit})
 		sigs <- syscall.SIGHUP
-		require.NoError(t, b.Block(testCtx(t)))
+		require.NoError(t, b.Block(ctx))
 	})
 }
 
@@ -256,10 +259,11 @@ func TestSignalUnsubscribeStopsHandling(t *testing.T) {
 // asked for by SIGTERM is under way must not turn it into a restart.
 func TestSignalTerminateThenHangupExits(t *testing.T) {
 	execs := make(chan string, 2)
-	b := newBus(t, engine.WithExec(func(argv0 string, _ []string, _ []string) error {
+	ctx := exechook.With(testCtx(t), func(argv0 string, _ []string, _ []string) error {
 		execs <- argv0
 		return nil
-	}))
+	})
+	b := newBus(t)
 	stopping := make(chan struct{}, 1)
 	release := make(chan struct{})
 	t.Cleanup(b.Subscribe(engine.ChannelStop, engine.Func(func(context.Context) error {
@@ -270,7 +274,7 @@ func TestSignalTerminateThenHangupExits(t *testing.T) {
 	hup, hupSeen := notify(1)
 	// After the SIGHUP action, which runs at DefaultPriority.
 	t.Cleanup(b.Subscribe("SIGHUP", hup, engine.DefaultPriority+1))
-	require.NoError(t, b.Start(testCtx(t)))
+	require.NoError(t, b.Start(ctx))
 	sigs, _ := signalSetup(t, b, &SignalHandler{})
 
 	sigs <- syscall.SIGTERM
@@ -278,7 +282,7 @@ func TestSignalTerminateThenHangupExits(t *testing.T) {
 	sigs <- syscall.SIGHUP
 	receive(t, hupSeen, "the SIGHUP to be handled")
 	close(release)
-	require.NoError(t, b.Block(testCtx(t)))
+	require.NoError(t, b.Block(ctx))
 	assert.Empty(t, execs, "SIGHUP after SIGTERM re-executed the program")
 	assert.Equal(t, 0, b.ExitCode())
 }

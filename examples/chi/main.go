@@ -30,7 +30,7 @@ func app() chi.Router {
 	})
 	r.Get("/teapot", func(http.ResponseWriter, *http.Request) {
 		// Raised errors become responses (the engine's HTTPError).
-		engine.Error(http.StatusTeapot, "short and stout")
+		engine.RaiseStatus(http.StatusTeapot, "short and stout")
 	})
 	return r
 }
