@@ -49,19 +49,12 @@ type Autoreloader struct {
 
 	// Action is called with the changed paths. If nil, the bus restarts.
 	Action func(changed []string)
-
-	// Logger receives the lifecycle lines. If nil, the bus's logger is
-	// used.
-	Logger *slog.Logger
 }
 
 // Subscribe starts watching on start. The returned function removes the
 // listeners and stops the polling; it is idempotent.
 func (a *Autoreloader) Subscribe(b *engine.Bus) (unsubscribe func()) {
-	log := a.Logger
-	if log == nil {
-		log = b.Logger()
-	}
+	log := b.Logger()
 	w := &watcher{
 		paths:  a.paths(log),
 		action: a.Action,
@@ -77,7 +70,7 @@ func (a *Autoreloader) Subscribe(b *engine.Bus) (unsubscribe func()) {
 	if interval <= 0 {
 		interval = DefaultReloadInterval
 	}
-	task := &BackgroundTask{Name: "autoreload", Interval: interval, Fn: w.poll, Logger: log}
+	task := &BackgroundTask{Name: "autoreload", Interval: interval, Fn: w.poll}
 	// On equal priority, listeners run in subscription order: the reference
 	// is taken before the task starts.
 	unsubRef := b.Subscribe(engine.ChannelStart, engine.Func(func(context.Context) error {

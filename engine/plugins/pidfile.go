@@ -52,20 +52,13 @@ func (e *PIDFileError) Error() string {
 type PIDFile struct {
 	// Path is the file to write. It must be set.
 	Path string
-
-	// Logger receives the lifecycle lines. If nil, the bus's logger is
-	// used.
-	Logger *slog.Logger
 }
 
 // Subscribe writes the file on start (at engine.PriorityPIDFile) and
 // removes it on exit. The returned function removes both listeners (it
 // does not remove the file) and is idempotent.
 func (p *PIDFile) Subscribe(b *engine.Bus) (unsubscribe func()) {
-	log := p.Logger
-	if log == nil {
-		log = b.Logger()
-	}
+	log := b.Logger()
 	path := p.Path
 	start := b.Subscribe(engine.ChannelStart, engine.Func(func(context.Context) error {
 		return writePIDFile(path, os.Getpid(), log)

@@ -113,8 +113,8 @@ func TestPIDFileLiveProcessRefused(t *testing.T) {
 func TestPIDFileStaleReplaced(t *testing.T) {
 	log, buf := newLogger()
 	path := filepath.Join(t.TempDir(), "app.pid")
-	b := newBus(t)
-	t.Cleanup((&PIDFile{Path: path, Logger: log}).Subscribe(b))
+	b := newBus(t, engine.WithLogger(log))
+	t.Cleanup((&PIDFile{Path: path}).Subscribe(b))
 	stale := deadPID(t)
 	require.NoError(t, os.WriteFile(path, []byte(strconv.Itoa(stale)+"\n"), 0o644))
 

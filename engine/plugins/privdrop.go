@@ -46,19 +46,12 @@ type DropPrivileges struct {
 	// value keeps the umask, as CherryPy's default None does).
 	Umask    fs.FileMode
 	SetUmask bool
-
-	// Logger receives the lifecycle lines. If nil, the bus's logger is
-	// used.
-	Logger *slog.Logger
 }
 
 // Subscribe drops privileges on start. The returned function removes the
 // listener; it is idempotent.
 func (d *DropPrivileges) Subscribe(b *engine.Bus) (unsubscribe func()) {
-	log := d.Logger
-	if log == nil {
-		log = b.Logger()
-	}
+	log := b.Logger()
 	cfg := *d
 	u := b.Subscribe(engine.ChannelStart, engine.Func(func(context.Context) error {
 		return cfg.apply(log, realCreds{})

@@ -90,10 +90,6 @@ type SignalHandler struct {
 	// this is the only place in the kit that ends the process itself (see
 	// the package documentation).
 	Exit func(code int)
-
-	// Logger receives a line for every signal. If nil, the bus's logger is
-	// used.
-	Logger *slog.Logger
 }
 
 // Subscribe installs the handler: it asks os/signal for SIGTERM, SIGINT,
@@ -107,13 +103,10 @@ type SignalHandler struct {
 func (h *SignalHandler) Subscribe(b *engine.Bus) (unsubscribe func()) {
 	r := &signalRun{
 		bus:  b,
-		log:  h.Logger,
+		log:  b.Logger(),
 		exit: h.Exit,
 		quit: make(chan struct{}),
 		done: make(chan struct{}),
-	}
-	if r.log == nil {
-		r.log = b.Logger()
 	}
 	if r.exit == nil {
 		r.exit = os.Exit

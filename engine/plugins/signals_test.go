@@ -152,10 +152,10 @@ func TestSignalUser1Graceful(t *testing.T) {
 
 func TestSignalGracefulWhenStoppedIsLogged(t *testing.T) {
 	log, buf := newLogger()
-	b := newBus(t)
+	b := newBus(t, engine.WithLogger(log))
 	seen, got := notify(1)
 	t.Cleanup(b.Subscribe("SIGUSR1", seen, engine.DefaultPriority+1)) // after the action
-	sigs, _ := signalSetup(t, b, &SignalHandler{Logger: log})
+	sigs, _ := signalSetup(t, b, &SignalHandler{})
 	sigs <- syscall.SIGUSR1
 	receive(t, got, "SIGUSR1 published")
 	// The failure is logged by a goroutine of the bus: Block waits for it.
@@ -202,11 +202,11 @@ func TestSignalRealUser1(t *testing.T) {
 	t.Cleanup(func() { signal.Stop(guard) })
 
 	log, buf := newLogger()
-	b := newBus(t)
+	b := newBus(t, engine.WithLogger(log))
 	graceful, got := notify(4)
 	t.Cleanup(b.Subscribe(engine.ChannelGraceful, graceful, engine.DefaultPriority))
 	require.NoError(t, b.Start(testCtx(t)))
-	unsubscribe := (&SignalHandler{Logger: log}).Subscribe(b)
+	unsubscribe := (&SignalHandler{}).Subscribe(b)
 	t.Cleanup(unsubscribe)
 
 	require.NoError(t, syscall.Kill(os.Getpid(), syscall.SIGUSR1))

@@ -41,10 +41,6 @@ type BackgroundTask struct {
 	// Fn is the function to call. It must be set.
 	Fn func(ctx context.Context) error
 
-	// Logger receives failures and lifecycle lines. If nil, the bus's
-	// logger is used.
-	Logger *slog.Logger
-
 	mu     sync.Mutex         // guards cancel and done
 	cancel context.CancelFunc // stops the running goroutine; nil when stopped
 	done   chan struct{}      // closed when the running goroutine returns
@@ -55,10 +51,7 @@ type BackgroundTask struct {
 // engine.Bus.SubscribeComponent). The returned function removes the
 // listeners and stops the task if it runs; it is idempotent.
 func (t *BackgroundTask) Subscribe(b *engine.Bus) (unsubscribe func()) {
-	log := t.Logger
-	if log == nil {
-		log = b.Logger()
-	}
+	log := b.Logger()
 	log = log.With("task", t.Name)
 	comp := &taskComponent{
 		start: func(context.Context) error { return t.start(b, log) },

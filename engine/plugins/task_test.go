@@ -75,8 +75,8 @@ func TestTaskFailureLoggedAndContinues(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		log, buf := newLogger()
 		var calls atomic.Int32
-		b := newBus(t)
-		task := &BackgroundTask{Name: "flaky", Interval: time.Second, Logger: log, Fn: func(context.Context) error {
+		b := newBus(t, engine.WithLogger(log))
+		task := &BackgroundTask{Name: "flaky", Interval: time.Second, Fn: func(context.Context) error {
 			switch calls.Add(1) {
 			case 1:
 				return errors.New("disk full")
@@ -247,11 +247,11 @@ func TestTaskIgnoringContextDoesNotHangExit(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		const bound = 3 * time.Second
 		log, buf := newLogger()
-		b := newBus(t, engine.WithStopTimeout(bound))
+		b := newBus(t, engine.WithStopTimeout(bound), engine.WithLogger(log))
 		ctx := testCtx(t)
 		entered := make(chan struct{}, 1)
 		release := make(chan struct{})
-		task := &BackgroundTask{Name: "stuck", Interval: time.Second, Logger: log, Fn: func(context.Context) error {
+		task := &BackgroundTask{Name: "stuck", Interval: time.Second, Fn: func(context.Context) error {
 			select {
 			case entered <- struct{}{}:
 			default:
