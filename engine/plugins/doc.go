@@ -85,6 +85,12 @@
 // is not an option (the process must bind a privileged port itself),
 // DropPrivileges covers that case.
 //
+// # Logging
+//
+// Every plugin logs on the logger of the bus it is subscribed to
+// (engine.WithLogger; cherrygo.WithLogger sets it for the whole kit): there
+// is no logger to set per plugin.
+//
 // # Testing
 //
 // Every plugin can be driven without touching the real process: the signal
