@@ -27,7 +27,7 @@ type options struct {
 	handlers  map[string]http.Handler // named servers serving a handler of their own
 	custom    map[string]adapter.Server
 	withTree  []*http.Server // WithHTTPServer servers without a Handler
-	order     []string // custom and handler names in the order given
+	order     []string       // custom and handler names in the order given
 	accessOn  bool
 	accessOut io.Writer // nil with accessOn: records on the logger
 	plugins   []Plugin
