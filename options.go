@@ -5,6 +5,7 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
+	"strings"
 	"time"
 
 	"github.com/seed-49a6713b/cherrygo/adapter"
@@ -75,11 +76,8 @@ func WithDefaults(vars ...string) Option {
 			o.defaults = map[string]string{}
 		}
 		for _, v := range vars {
-			for i := range len(v) {
-				if v[i] == '=' {
-					o.defaults[v[:i]] = v[i+1:]
-					break
-				}
+			if name, value, ok := strings.Cut(v, "="); ok {
+				o.defaults[name] = value
 			}
 		}
 	}
