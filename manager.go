@@ -35,6 +35,8 @@ type Manager struct {
 	opts     options
 	stats    *gateway.Statistics
 	adapters []*adapter.ServerAdapter
+	// inherited holds the sockets of socket activation, by server name.
+	inherited map[string]net.Listener
 }
 
 // New builds the servers the SERVER_* variables describe (and those the
@@ -70,9 +72,10 @@ func New(tree *engine.Tree, opts ...Option) (*Manager, error) {
 		tree.Logger = m.log
 	}
 	m.tree = tree
-	if o.backend == nil {
+	ownBackend := o.backend != nil
+	if !ownBackend {
 		o.backend = func(cfg settings.Config, h http.Handler) (adapter.Server, error) {
-			return stdlib.New(cfg, h, stdlib.WithLogger(m.log))
+			return stdlib.New(cfg, h, stdlib.WithLogger(m.log), stdlib.WithListener(m.inherited[cfg.Name]))
 		}
 	}
 
@@ -86,6 +89,15 @@ func New(tree *engine.Tree, opts ...Option) (*Manager, error) {
 	}
 	for _, w := range settings.Unknown(environ) {
 		m.log.Warn(w)
+	}
+	if m.inherited, err = m.inherit(cfgs); err != nil {
+		return nil, err
+	}
+	if len(m.inherited) > 0 && ownBackend {
+		return nil, errors.New("cherrygo: socket activation passed sockets, but WithBackend's servers cannot take them: only the stdlib backend can")
+	}
+	for name, l := range m.inherited {
+		m.log.Info("socket activation", "server", label(name), "network", l.Addr().Network(), "addr", l.Addr().String())
 	}
 	for _, srv := range o.withTree {
 		srv.Handler = gateway.New(tree, m.gatewayConfig(cfgs[0]))

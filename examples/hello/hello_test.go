@@ -11,6 +11,7 @@ import (
 	"regexp"
 	"slices"
 	"strings"
+	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -41,10 +42,29 @@ func needCurl(t *testing.T) {
 	}
 }
 
+// logBuffer is the program's stderr as read so far, safe to read while
+// the reading goroutine appends.
+type logBuffer struct {
+	mu sync.Mutex
+	b  strings.Builder
+}
+
+func (l *logBuffer) WriteString(s string) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.b.WriteString(s)
+}
+
+func (l *logBuffer) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.String()
+}
+
 type running struct {
 	cmd    *exec.Cmd
 	url    string
-	stderr *strings.Builder
+	stderr *logBuffer
 	done   chan error
 }
 
@@ -59,10 +79,17 @@ func start(t *testing.T, bin string, env ...string) *running {
 		cmd.Env = append(cmd.Env, "SERVER_SOCKET_HOST=127.0.0.1") // tests bind loopback only
 	}
 	cmd.Env = append(cmd.Env, env...)
+	return run(t, cmd, nil)
+}
+
+// run starts cmd and waits for its "serving" log line; onLine, if not
+// nil, sees every line of its stderr first.
+func run(t *testing.T, cmd *exec.Cmd, onLine func(string)) *running {
+	t.Helper()
 	pipe, err := cmd.StderrPipe()
 	require.NoError(t, err)
 	require.NoError(t, cmd.Start())
-	r := &running{cmd: cmd, stderr: &strings.Builder{}, done: make(chan error, 1)}
+	r := &running{cmd: cmd, stderr: &logBuffer{}, done: make(chan error, 1)}
 	urls := make(chan string, 1)
 	copied := make(chan struct{})
 	go func() {
@@ -70,6 +97,9 @@ func start(t *testing.T, bin string, env ...string) *running {
 		sc := bufio.NewScanner(pipe)
 		for sc.Scan() {
 			line := sc.Text()
+			if onLine != nil {
+				onLine(line)
+			}
 			r.stderr.WriteString(line + "\n")
 			if m := servingLine.FindStringSubmatch(line); m != nil {
 				select {

@@ -1,0 +1,152 @@
+package main
+
+import (
+	"bufio"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/seed-49a6713b/cherrygo/internal/testnet"
+)
+
+// Socket activation with systemd's own tool: systemd-socket-activate
+// binds, and on the first connection hands the socket over as fd 3 with
+// LISTEN_FDS and LISTEN_PID and execs the program, which must serve on it
+// rather than bind (a port check would find the port taken by the very
+// socket it was given). The first request is the one that starts it.
+
+func needActivate(t *testing.T) string {
+	t.Helper()
+	path, err := exec.LookPath("systemd-socket-activate")
+	if err != nil {
+		t.Skip("systemd-socket-activate is not installed (apt-get install systemd): skipping the socket activation check")
+	}
+	return path
+}
+
+// activated runs bin under systemd-socket-activate on listen and, once the
+// activator listens, sends the first request with curl (args...); it
+// returns once bin serves, and the first answer.
+func activated(t *testing.T, bin, listen string, fdName string, curlArgs ...string) (*running, string) {
+	t.Helper()
+	tool := needActivate(t)
+	args := []string{"-l", listen}
+	if fdName != "" {
+		args = append(args, "--fdname="+fdName)
+	}
+	cmd := exec.Command(tool, append(args, bin)...)
+	cmd.Env = os.Environ()
+	first := make(chan string, 1)
+	var once sync.Once
+	r := run(t, cmd, func(line string) {
+		if strings.HasPrefix(line, "Listening on ") {
+			once.Do(func() {
+				go func() {
+					out, _ := exec.Command("curl", append([]string{"-sS", "--max-time", "20"}, curlArgs...)...).CombinedOutput()
+					first <- string(out)
+				}()
+			})
+		}
+	})
+	select {
+	case body := <-first:
+		return r, body
+	case <-time.After(25 * time.Second):
+		t.Fatal("the first request got no answer in 25s")
+		return nil, ""
+	}
+}
+
+func TestSocketActivationTCP(t *testing.T) {
+	needCurl(t)
+	bin := build(t)
+	addr := testnet.ReservePort(t)
+	r, first := activated(t, bin, addr, "", "http://"+addr+"/")
+	assert.Equal(t, "Hello, world!", first, "the connection that woke the activator is served")
+	assert.Equal(t, "http://"+addr, r.url)
+	assert.Equal(t, "Hello, world!", curl(t, r.url+"/"))
+	log := r.stderr.String()
+	assert.Contains(t, log, "msg=\"socket activation\" server=default network=tcp addr="+addr)
+	assert.NotContains(t, log, "not free")
+	assert.Equal(t, 0, r.stop(t, syscall.SIGTERM), r.stderr.String())
+}
+
+func TestSocketActivationUnixIsNeverUnlinked(t *testing.T) {
+	needCurl(t)
+	bin := build(t)
+	sock := filepath.Join(t.TempDir(), "hello.sock")
+	r, first := activated(t, bin, sock, "default", "--unix-socket", sock, "http://localhost/")
+	assert.Equal(t, "Hello, world!", first)
+	assert.Equal(t, "Hello, world!", curl(t, "--unix-socket", sock, "http://localhost/"))
+	assert.Equal(t, 0, r.stop(t, syscall.SIGTERM), r.stderr.String())
+	fi, err := os.Lstat(sock)
+	require.NoError(t, err, "the received socket file is the activator's: it stays")
+	assert.Equal(t, os.ModeSocket, fi.Mode().Type())
+}
+
+// failedStart runs bin under systemd-socket-activate on the unix socket
+// sock, wakes it with a connection once the activator listens, and
+// returns the program's exit code and everything both wrote.
+func failedStart(t *testing.T, bin, sock string, args []string, env ...string) (int, string) {
+	t.Helper()
+	tool := needActivate(t)
+	needCurl(t)
+	args = append([]string{"-l", sock}, args...)
+	for _, v := range env { // the activator passes its children only what -E names
+		args = append(args, "-E", v)
+	}
+	cmd := exec.Command(tool, append(args, bin)...)
+	pipe, err := cmd.StderrPipe()
+	require.NoError(t, err)
+	require.NoError(t, cmd.Start())
+	var out strings.Builder
+	read := make(chan struct{})
+	go func() {
+		defer close(read)
+		sc := bufio.NewScanner(pipe)
+		for sc.Scan() {
+			line := sc.Text()
+			if strings.HasPrefix(line, "Listening on ") {
+				go exec.Command("curl", "-sS", "--max-time", "20", "--unix-socket", sock, "http://localhost/").Run()
+			}
+			out.WriteString(line + "\n")
+		}
+	}()
+	select {
+	case <-read:
+	case <-time.After(25 * time.Second):
+		cmd.Process.Kill()
+		<-read
+		cmd.Wait()
+		t.Fatalf("no exit in 25s:\n%s", out.String())
+	}
+	err = cmd.Wait()
+	var exit *exec.ExitError
+	require.ErrorAs(t, err, &exit, "%s", out.String())
+	return exit.ExitCode(), out.String()
+}
+
+// A socket named for no server that is on is a start error naming both.
+func TestSocketActivationUnknownName(t *testing.T) {
+	bin := build(t)
+	code, out := failedStart(t, bin, filepath.Join(t.TempDir(), "m.sock"), []string{"--fdname=metrics"})
+	assert.Equal(t, 1, code, out)
+	assert.Contains(t, out, `the socket named "metrics" matches no server that is on (servers: default)`)
+}
+
+// A server that is on but got no socket is a start error naming it.
+func TestSocketActivationServerWithoutSocket(t *testing.T) {
+	bin := build(t)
+	code, out := failedStart(t, bin, filepath.Join(t.TempDir(), "d.sock"), nil,
+		"SERVER_NAMES=admin", "SERVER_ADMIN_SOCKET_HOST=127.0.0.1", "SERVER_ADMIN_SOCKET_PORT=0")
+	assert.Equal(t, 1, code, out)
+	assert.Contains(t, out, "no socket for the admin server (sockets passed: ")
+}
