@@ -121,6 +121,7 @@ func New(tree *engine.Tree, opts ...Option) (*Manager, error) {
 		}
 	}
 
+	(&plugins.SystemdNotify{Status: m.status}).Subscribe(m.bus) // nothing without NOTIFY_SOCKET
 	for _, p := range o.plugins {
 		p.Subscribe(m.bus)
 	}
@@ -346,6 +347,17 @@ func (m *Manager) Logger() *slog.Logger { return m.log }
 // SERVER_*STATISTICS is on (nil when none is). It is an http.Handler that
 // serves them as JSON, and can be published through expvar.
 func (m *Manager) Statistics() *gateway.Statistics { return m.stats }
+
+// status is the STATUS= line of sd_notify: the addresses served.
+func (m *Manager) status() string {
+	urls := make([]string, 0, len(m.adapters))
+	for _, a := range m.adapters {
+		if u := a.URL(); u != "" {
+			urls = append(urls, label(a.Name())+" "+u)
+		}
+	}
+	return "serving: " + strings.Join(urls, ", ")
+}
 
 // Servers returns the adapters of the servers that are on: the default
 // server first, then the named ones.

@@ -2,6 +2,7 @@ package main
 
 import (
 	"bufio"
+	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -149,4 +150,50 @@ func TestSocketActivationServerWithoutSocket(t *testing.T) {
 		"SERVER_NAMES=admin", "SERVER_ADMIN_SOCKET_HOST=127.0.0.1", "SERVER_ADMIN_SOCKET_PORT=0")
 	assert.Equal(t, 1, code, out)
 	assert.Contains(t, out, "no socket for the admin server (sockets passed: ")
+}
+
+// sd_notify: with NOTIFY_SOCKET set, hello tells the service manager when
+// it is ready (with the address), reloading and stopping.
+func TestSystemdNotify(t *testing.T) {
+	needCurl(t)
+	bin := build(t)
+	path := filepath.Join(t.TempDir(), "notify")
+	conn, err := net.ListenUnixgram("unixgram", &net.UnixAddr{Name: path, Net: "unixgram"})
+	require.NoError(t, err)
+	defer conn.Close()
+	msgs := make(chan string, 16)
+	go func() {
+		buf := make([]byte, 4096)
+		for {
+			n, _, err := conn.ReadFromUnix(buf)
+			if err != nil {
+				close(msgs)
+				return
+			}
+			msgs <- string(buf[:n])
+		}
+	}()
+	next := func(what string) string {
+		t.Helper()
+		select {
+		case m, ok := <-msgs:
+			require.True(t, ok, "the notify socket closed before %s", what)
+			return m
+		case <-time.After(20 * time.Second):
+			t.Fatalf("no %s in 20s", what)
+			return ""
+		}
+	}
+	r := start(t, bin, "SERVER_SOCKET_PORT=0", "NOTIFY_SOCKET="+path)
+	ready := next("READY=1")
+	assert.Equal(t, "READY=1\nSTATUS=serving: default "+r.url, ready)
+
+	require.NoError(t, r.cmd.Process.Signal(syscall.SIGHUP))
+	reloading := next("RELOADING=1")
+	assert.Regexp(t, `^RELOADING=1\nMONOTONIC_USEC=[0-9]+$`, reloading)
+	assert.True(t, strings.HasPrefix(next("READY=1 after the reload"), "READY=1\n"))
+	assert.Equal(t, "Hello, world!", curl(t, r.url+"/"), "serving on after the reload")
+
+	assert.Equal(t, 0, r.stop(t, syscall.SIGTERM), r.stderr.String())
+	assert.Equal(t, "STOPPING=1", next("STOPPING=1"))
 }
