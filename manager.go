@@ -37,6 +37,11 @@ type Manager struct {
 	adapters []*adapter.ServerAdapter
 	// inherited holds the sockets of socket activation, by server name.
 	inherited map[string]net.Listener
+	// handed holds the sockets an upgrade's old process handed this one.
+	handed map[string][]handedSocket
+	// external names the servers whose sockets are someone else's
+	// (systemd's), handable those that can hand theirs to an upgrade.
+	external, handable map[string]bool
 }
 
 // New builds the servers the SERVER_* variables describe (and those the
@@ -52,7 +57,7 @@ type Manager struct {
 // naming the variable, its value and the form it accepts); a variable no
 // server reads is logged as a warning naming the closest known one.
 func New(tree *engine.Tree, opts ...Option) (*Manager, error) {
-	m := &Manager{opts: options{stderr: os.Stderr}}
+	m := &Manager{opts: options{stderr: os.Stderr}, external: map[string]bool{}, handable: map[string]bool{}}
 	for _, o := range opts {
 		o(&m.opts)
 	}
@@ -75,16 +80,26 @@ func New(tree *engine.Tree, opts ...Option) (*Manager, error) {
 	ownBackend := o.backend != nil
 	if !ownBackend {
 		o.backend = func(cfg settings.Config, h http.Handler) (adapter.Server, error) {
-			return stdlib.New(cfg, h, stdlib.WithLogger(m.log), stdlib.WithListener(m.inherited[cfg.Name]))
+			opts := []stdlib.Option{stdlib.WithLogger(m.log), stdlib.WithListener(m.inherited[cfg.Name])}
+			m.handable[cfg.Name] = true
+			return stdlib.New(cfg, h, append(opts, handedOptions(m.handed[cfg.Name])...)...)
 		}
+	}
+	// The hand-over of an upgrade comes before socket activation: an
+	// upgrade's new process gets systemd's sockets from the old one.
+	handoff, err := plugins.ReceiveHandoff()
+	if err != nil {
+		return nil, err
 	}
 
 	environ, err := m.environment()
 	if err != nil {
+		closeHandoff(handoff)
 		return nil, err
 	}
 	cfgs, err := settings.Load(environ)
 	if err != nil {
+		closeHandoff(handoff)
 		return nil, err
 	}
 	for _, w := range settings.Unknown(environ) {
@@ -97,10 +112,27 @@ func New(tree *engine.Tree, opts ...Option) (*Manager, error) {
 		return nil, errors.New("cherrygo: socket activation passed sockets, but WithBackend's servers cannot take them: only the stdlib backend can")
 	}
 	for name, l := range m.inherited {
+		m.external[name] = true
 		m.log.Info("socket activation", "server", label(name), "network", l.Addr().Network(), "addr", l.Addr().String())
+	}
+	if m.handed, err = m.takeHandoff(handoff, cfgs); err != nil {
+		return nil, err
+	}
+	for name, hs := range m.handed {
+		if _, custom := o.httpServers[name]; ownBackend && !custom {
+			m.log.Warn("upgrade: WithBackend's servers cannot take handed-over sockets: binding anew", "server", label(name))
+			continue
+		}
+		for _, h := range hs {
+			m.external[name] = m.external[name] || h.external
+		}
 	}
 	for _, srv := range o.withTree {
 		srv.Handler = gateway.New(tree, m.gatewayConfig(cfgs[0]))
+	}
+	m.rebuildHTTPServers(m.handed)
+	for name := range o.httpServers {
+		m.handable[name] = true
 	}
 	configured := map[string]bool{}
 	for _, cfg := range cfgs {
@@ -126,6 +158,7 @@ func New(tree *engine.Tree, opts ...Option) (*Manager, error) {
 		p.Subscribe(m.bus)
 	}
 	m.bus.SubscribeComponent(serverGroup(m.adapters), engine.PriorityServerStart, engine.PriorityServerStop)
+	m.subscribeUpgrade(handoff)
 	return m, nil
 }
 
@@ -278,8 +311,9 @@ func (g serverGroup) Stop(ctx context.Context) error {
 // graceful stop. It is what Quickstart runs; a main that wants the error
 // rather than an exit code calls it itself.
 //
-// Run subscribes the signal handler (SIGTERM and SIGINT stop, SIGHUP and
-// SIGUSR1 reload gracefully; see WithSignals), starts every server (rolling
+// Run subscribes the signal handler (SIGTERM and SIGINT stop, SIGHUP
+// upgrades without downtime, SIGUSR1 reloads gracefully; see WithSignals
+// and Upgrade), starts every server (rolling
 // back and returning the error, which names the address, when one cannot
 // start), calls WithReady's function, and blocks until the bus exits. When
 // ctx ends first, that is a graceful stop, as a SIGTERM is: Run stops the
@@ -289,7 +323,7 @@ func (g serverGroup) Stop(ctx context.Context) error {
 func (m *Manager) Run(ctx context.Context) error {
 	signals := m.opts.signals
 	if signals == nil {
-		signals = &plugins.SignalHandler{}
+		signals = &plugins.SignalHandler{Hangup: plugins.HangupUpgrade}
 	}
 	defer signals.Subscribe(m.bus)()
 
@@ -390,4 +424,14 @@ func (m *Manager) URL() string {
 		return a.URL()
 	}
 	return ""
+}
+
+// Upgrade hands the service to a new copy of the program without refusing
+// or dropping a connection, as SIGHUP does under Run: the executable on
+// disk now starts with the same arguments, environment and working
+// directory, serves every socket of this process once its own checks pass,
+// and this one then drains and exits (see plugins.Upgrader). It returns at
+// once; the log tells how the upgrade went.
+func (m *Manager) Upgrade() {
+	_, _ = m.bus.Publish(context.Background(), plugins.ChannelUpgrade, nil)
 }

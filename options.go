@@ -27,6 +27,9 @@ type options struct {
 	backend   Backend
 	handlers  map[string]http.Handler // named servers serving a handler of their own
 	custom    map[string]adapter.Server
+	// httpServers are WithHTTPServer's, by name: an upgrade's new process
+	// wraps them around the sockets it is handed.
+	httpServers map[string]*http.Server
 	withTree  []*http.Server // WithHTTPServer servers without a Handler
 	order     []string       // custom and handler names in the order given
 	accessOn  bool
@@ -129,6 +132,7 @@ func WithHTTPServer(name string, srv *http.Server) Option {
 			o.withTree = append(o.withTree, srv)
 		}
 		WithServer(name, stdlib.NewHTTPServer(srv))(o)
+		httpServerOption(name, srv)(o)
 	}
 }
 

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"net"
+	"os"
 )
 
 // Server is an HTTP server the engine can drive. Backends in package stdlib
@@ -90,3 +91,14 @@ func (e *CutOffError) Error() string {
 }
 
 func (e *CutOffError) Unwrap() error { return e.Err }
+
+// Handover is implemented by servers that can pass their listening sockets
+// to another process, for a zero-downtime upgrade: ListenerFiles returns a
+// duplicate descriptor of each socket, in order, while the server goes on
+// serving; HandOver, called once the new process serves them, makes the
+// next Stop leave the sockets to it (no socket file removed, no wait for
+// the port to be free). The stdlib servers implement it.
+type Handover interface {
+	ListenerFiles() ([]*os.File, error)
+	HandOver()
+}

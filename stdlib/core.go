@@ -57,13 +57,19 @@ type core struct {
 	log       *slog.Logger
 	handler   http.Handler
 	settings  runSettings
-	tlsConfig *tls.Config // nil: plain HTTP
-	inherited net.Listener
+	tlsConfig *tls.Config    // nil: plain HTTP
+	inherited []net.Listener // WithListener's, or WithOwnedListener's
+	owned     bool           // the inherited sockets are ours to clean up
+	// handedOver is set by HandOver: a successor serves the sockets now.
+	handedOver atomic.Bool
 
 	// bind binds the backend's sockets; release undoes what bind left
 	// behind once the listeners are closed (a unix socket file).
 	bind    func(ctx context.Context) ([]net.Listener, error)
 	release func()
+	// adopt, if set, takes an owned inherited listener over as if bind had
+	// created it (records a unix socket's file, for release).
+	adopt func(l net.Listener)
 	// newServer makes the http.Server of a run (newHTTPServer unless set).
 	newServer func(t *tracker) *http.Server
 
@@ -172,20 +178,30 @@ func (c *core) serve(r *run, l net.Listener) error {
 	return err
 }
 
-// listeners returns the inherited listener's duplicate, or binds.
+// listeners returns the inherited listeners' duplicates, or binds.
 func (c *core) listeners(ctx context.Context) ([]net.Listener, error) {
-	if c.inherited == nil {
+	if len(c.inherited) == 0 {
 		return c.bind(ctx)
 	}
-	l, err := duplicate(c.inherited)
-	if err != nil {
-		return nil, err
+	ls := make([]net.Listener, 0, len(c.inherited))
+	for _, in := range c.inherited {
+		l, err := duplicate(in)
+		if err != nil {
+			closeListeners(ls)
+			return nil, err
+		}
+		ls = append(ls, l)
 	}
-	return []net.Listener{l}, nil
+	if c.owned && c.adopt != nil {
+		c.adopt(ls[0])
+	}
+	return ls, nil
 }
 
+// releaseSocket undoes what bind left behind (a unix socket file), unless
+// the socket is someone else's or was handed over to a successor.
 func (c *core) releaseSocket() {
-	if c.release != nil && c.inherited == nil {
+	if c.release != nil && (len(c.inherited) == 0 || c.owned) && !c.handedOver.Load() {
 		c.release()
 	}
 }
@@ -361,8 +377,10 @@ func (c *core) Addrs() []net.Addr {
 func (c *core) IsTLS() bool { return c.tlsConfig != nil }
 
 // Inherited reports whether the server serves a listener it was handed
-// (WithListener) rather than one it binds.
-func (c *core) Inherited() bool { return c.inherited != nil }
+// (WithListener, WithOwnedListener) rather than one it binds, or has handed
+// its sockets over (HandOver): either way the port is not meant to be free
+// when it stops.
+func (c *core) Inherited() bool { return len(c.inherited) > 0 || c.handedOver.Load() }
 
 func closeListeners(ls []net.Listener) {
 	for _, l := range ls {

@@ -4,7 +4,6 @@ import (
 	"context"
 	"crypto/tls"
 	"fmt"
-	"log/slog"
 	"math"
 	"net"
 	"net/http"
@@ -35,9 +34,15 @@ type HTTPServer struct {
 // srv.Handler (http.DefaultServeMux when nil, as net/http does), speaking
 // TLS when srv.TLSConfig carries a certificate (Certificates,
 // GetCertificate or GetConfigForClient).
-func NewHTTPServer(srv *http.Server) *HTTPServer {
+//
+// Of the options, WithListener and WithOwnedListener apply (it then serves
+// those sockets instead of listening on srv.Addr), and WithLogger for the
+// lifecycle messages.
+func NewHTTPServer(srv *http.Server, opts ...Option) *HTTPServer {
+	o := newOptions(opts)
 	s := &HTTPServer{template: srv}
-	s.log = slog.New(slog.DiscardHandler)
+	s.log = o.log
+	s.inherited, s.owned = o.inherited, o.owned
 	s.handler = srv.Handler
 	if c := srv.TLSConfig; c != nil && (len(c.Certificates) > 0 || c.GetCertificate != nil || c.GetConfigForClient != nil) {
 		s.tlsConfig = c

@@ -52,7 +52,7 @@ func initCore(c *core, cfg settings.Config, h http.Handler, o *options) error {
 		fastCGI:         o.fastCGI,
 	}
 	c.log, c.handler, c.settings, c.tlsConfig = o.log, h, s, tlsConfig
-	c.inherited = o.inherited
+	c.inherited, c.owned = o.inherited, o.owned
 	c.ready = make(chan struct{})
 	return nil
 }

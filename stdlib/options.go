@@ -10,7 +10,8 @@ type Option func(*options)
 
 type options struct {
 	log       *slog.Logger
-	inherited net.Listener
+	inherited []net.Listener
+	owned     bool // the inherited sockets are this server's own (WithOwnedListener)
 	h2c       bool
 	fastCGI   bool
 }
@@ -32,17 +33,38 @@ func WithLogger(l *slog.Logger) Option {
 	return func(o *options) { o.log = l }
 }
 
-// WithListener hands the server a socket that someone else bound: systemd
-// socket activation, or a parent process before a re-exec. The server then
-// reports Inherited() true and never binds, resolves or removes anything
-// itself.
+// WithListener hands the server a socket that someone else bound and owns,
+// such as systemd socket activation. The server then reports Inherited()
+// true and never binds, resolves or removes anything itself. Given several
+// times, it serves each listener, as a host name that resolves to several
+// addresses does. A nil l is ignored.
 //
 // The listener must have a File method (every *net.TCPListener and
 // *net.UnixListener has). Each run serves a duplicate of its descriptor, so
 // Stop closes the duplicate and leaves l bound: pending connections wait for
 // the next Start, and the caller closes l when it is done with it.
 func WithListener(l net.Listener) Option {
-	return func(o *options) { o.inherited = l }
+	return func(o *options) {
+		if l != nil {
+			o.inherited = append(o.inherited, l)
+		}
+	}
+}
+
+// WithOwnedListener is WithListener for a socket that belongs to this
+// server although another process bound it: the previous process of a
+// zero-downtime upgrade, which created it from the same settings. The
+// server never binds, but it cleans up as if it had bound the socket
+// itself: the last Stop removes a unix socket file at the listener's path,
+// if it is still the same file and the server did not hand it over again
+// (see HandOver).
+func WithOwnedListener(l net.Listener) Option {
+	return func(o *options) {
+		if l != nil {
+			o.inherited = append(o.inherited, l)
+			o.owned = true
+		}
+	}
 }
 
 // WithUnencryptedHTTP2 lets a plain (non-TLS) server speak HTTP/2 with

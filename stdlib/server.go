@@ -53,15 +53,15 @@ func New(cfg settings.Config, h http.Handler, opts ...Option) (*Server, error) {
 	o := newOptions(opts)
 	s := &Server{queue: backlog(cfg.SocketQueueSize)}
 	unix := cfg.SocketFile != ""
-	if o.inherited != nil {
-		unix = o.inherited.Addr().Network() == "unix"
+	if len(o.inherited) > 0 {
+		unix = o.inherited[0].Addr().Network() == "unix"
 	}
 	if err := initCore(&s.core, cfg, h, o); err != nil {
 		return nil, err
 	}
 	if unix {
 		s.path, s.mode = cfg.SocketFile, cfg.SocketFileMode
-		s.bind, s.release = s.bindUnix, s.removeFile
+		s.bind, s.release, s.adopt = s.bindUnix, s.removeFile, s.adoptFile
 	} else {
 		s.host, s.port = cfg.Host, cfg.Port
 		s.bind = s.bindTCP

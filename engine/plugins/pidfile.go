@@ -42,6 +42,10 @@ func (e *PIDFileError) Error() string {
 //     ESRCH): it is stale, a warning is logged and it is replaced;
 //   - it names a live process, even one of another user: start fails with
 //     a *PIDFileError naming the file and the PID;
+//   - it names the old process of a zero-downtime upgrade that started
+//     this one (see Upgrader): it is replaced, once this process's servers
+//     are verified serving (so that the file names the old process as long
+//     as that one is the service, and still does if the upgrade fails);
 //   - it is empty: it is replaced; any other content is an error, as Path
 //     then probably is not a PID file at all.
 //
@@ -60,9 +64,17 @@ type PIDFile struct {
 func (p *PIDFile) Subscribe(b *engine.Bus) (unsubscribe func()) {
 	log := b.Logger()
 	path := p.Path
+	// In the new process of an upgrade the file is written once the
+	// servers are verified, just before the old process is told: until
+	// then the old process is the one serving, and if this one fails its
+	// PID stays in the file.
+	priority, from := engine.PriorityPIDFile, upgradedFrom
+	if from != 0 {
+		priority = priorityHandoff - 1
+	}
 	start := b.Subscribe(engine.ChannelStart, engine.Func(func(context.Context) error {
-		return writePIDFile(path, os.Getpid(), log)
-	}), engine.PriorityPIDFile)
+		return writePIDFile(path, os.Getpid(), from, log)
+	}), priority)
 	exit := b.Subscribe(engine.ChannelExit, engine.Func(func(context.Context) error {
 		return removePIDFile(path, os.Getpid(), log)
 	}), engine.DefaultPriority)
@@ -79,8 +91,9 @@ func (p *PIDFile) Subscribe(b *engine.Bus) (unsubscribe func()) {
 // appearing and disappearing under us.
 const pidFileAttempts = 3
 
-// writePIDFile writes pid to path as described on PIDFile.
-func writePIDFile(path string, pid int, log *slog.Logger) error {
+// writePIDFile writes pid to path as described on PIDFile; a live
+// predecessor (the old process of an upgrade, or 0) is replaced.
+func writePIDFile(path string, pid, predecessor int, log *slog.Logger) error {
 	if path == "" {
 		return errors.New("plugins: PID file: no path set")
 	}
@@ -108,6 +121,8 @@ func writePIDFile(path string, pid int, log *slog.Logger) error {
 			log.Debug("PID file: link failed, renaming instead", "path", path, "err", err)
 		case err != nil:
 			return err
+		case old != 0 && old == predecessor:
+			log.Info("PID file: taking over from the old process of the upgrade", "path", path, "old_pid", old, "pid", pid)
 		case old != 0 && old != pid && alive(old):
 			return &PIDFileError{Path: path, PID: old}
 		case old != 0 && old != pid:

@@ -202,7 +202,7 @@ func TestPIDFileExclusiveCreation(t *testing.T) {
 		path := filepath.Join(dir, "race"+strconv.Itoa(i)+".pid")
 		errs := make(chan error, len(pids))
 		for _, pid := range pids {
-			go func() { errs <- writePIDFile(path, pid, log) }()
+			go func() { errs <- writePIDFile(path, pid, 0, log) }()
 		}
 		var wins, conflicts int
 		for range pids {

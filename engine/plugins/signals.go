@@ -32,6 +32,11 @@ const (
 	// HangupExit exits the bus, as SIGTERM does. A program run from a
 	// terminal, which gets SIGHUP when the terminal closes, may prefer it.
 	HangupExit
+	// HangupUpgrade publishes ChannelUpgrade: an Upgrader subscribed to
+	// the bus hands the service to a new copy of the program, refusing and
+	// dropping nothing. Without an Upgrader the signal is logged and
+	// nothing else happens.
+	HangupUpgrade
 )
 
 // handledSignals are the signals SignalHandler asks os/signal for, with the
@@ -63,7 +68,7 @@ func SignalName(sig os.Signal) string {
 //	SIGTERM  exit (code 0)
 //	SIGINT   exit (code 0); a SIGINT while the bus is already exiting
 //	         ends the process at once with ForcedExitCode
-//	SIGHUP   graceful (by default), restart or exit, as Hangup says
+//	SIGHUP   graceful (by default), upgrade, restart or exit, as Hangup says
 //	SIGUSR1  graceful
 //
 // Every signal is first published on its own channel ("SIGTERM", …; see
@@ -130,6 +135,8 @@ func (h *SignalHandler) Subscribe(b *engine.Bus) (unsubscribe func()) {
 		hup = r.graceful
 	case HangupRestart:
 		hup = r.restart
+	case HangupUpgrade:
+		hup = r.upgrade
 	}
 	unsubs := []func(){
 		b.Subscribe("SIGTERM", r.exit0, engine.DefaultPriority),
@@ -208,6 +215,17 @@ func (r *signalRun) restart(context.Context, any) (any, error) {
 	r.exiting.Store(true)
 	r.bus.RequestRestart()
 	return nil, nil
+}
+
+// upgrade publishes ChannelUpgrade, whose Upgrader starts the new process
+// in a goroutine of the bus (so this never waits either).
+func (r *signalRun) upgrade(ctx context.Context, _ any) (any, error) {
+	if r.bus.Listeners(ChannelUpgrade) == 0 {
+		r.log.Warn("upgrade requested, but nothing performs upgrades on this bus: ignored")
+		return nil, nil
+	}
+	_, err := r.bus.Publish(ctx, ChannelUpgrade, nil)
+	return nil, err
 }
 
 // graceful runs Graceful in a goroutine of the bus, so that the listener
