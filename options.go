@@ -20,23 +20,23 @@ import (
 type Option func(*options)
 
 type options struct {
-	stderr    io.Writer
-	logger    *slog.Logger
-	environ   map[string]string // nil: the process environment
-	defaults  map[string]string
-	backend   Backend
-	handlers  map[string]http.Handler // named servers serving a handler of their own
-	custom    map[string]adapter.Server
+	stderr   io.Writer
+	logger   *slog.Logger
+	environ  map[string]string // nil: the process environment
+	defaults map[string]string
+	backend  Backend
+	handlers map[string]http.Handler // named servers serving a handler of their own
+	custom   map[string]adapter.Server
 	// httpServers are WithHTTPServer's, by name: an upgrade's new process
 	// wraps them around the sockets it is handed.
 	httpServers map[string]*http.Server
-	withTree  []*http.Server // WithHTTPServer servers without a Handler
-	order     []string       // custom and handler names in the order given
-	accessOn  bool
-	accessOut io.Writer // nil with accessOn: records on the logger
-	plugins   []Plugin
-	signals   *plugins.SignalHandler
-	ready     func(*Manager)
+	withTree    []*http.Server // WithHTTPServer servers without a Handler
+	order       []string       // custom and handler names in the order given
+	accessOn    bool
+	accessOut   io.Writer // nil with accessOn: records on the logger
+	plugins     []Plugin
+	signals     *plugins.SignalHandler
+	ready       func(*Manager)
 }
 
 // Plugin is anything that subscribes itself to a bus, as every plugin of

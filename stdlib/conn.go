@@ -39,6 +39,9 @@ type trackedConn struct {
 	deadline time.Time  // the write deadline someone else asked for
 	set      time.Time  // the write deadline the socket has now
 	once     sync.Once  // removes the conn from t once
+
+	grace  *time.Timer // a stop's StopGrace; guarded by t.mu
+	forced atomic.Bool // closeNow was called: Close no longer waits
 }
 
 func (c *trackedConn) Write(p []byte) (int, error) {
@@ -132,7 +135,28 @@ func (c *trackedConn) CloseWrite() error {
 }
 
 // Close closes the connection and forgets it; it is safe to call twice.
+//
+// During a stop, a close of an HTTP/1 connection that is between requests
+// is decided by the tracker instead (see tracker.quietLocked):
+// net/http's Shutdown closes idle connections at once, and would reset a
+// request the client sent meanwhile.
 func (c *trackedConn) Close() error {
+	if c.t.stopping.Load() && !c.forced.Load() && !c.multiplexed.Load() {
+		if st := c.loadState(); st == http.StateNew || st == http.StateIdle {
+			c.t.mu.Lock()
+			closeIt := c.t.quietLocked(c)
+			c.t.mu.Unlock()
+			if !closeIt {
+				return nil
+			}
+		}
+	}
+	return c.closeNow()
+}
+
+// closeNow closes the connection whatever its state.
+func (c *trackedConn) closeNow() error {
+	c.forced.Store(true)
 	err := c.Conn.Close()
 	c.once.Do(func() { c.t.remove(c) })
 	return err
@@ -140,17 +164,97 @@ func (c *trackedConn) Close() error {
 
 // trackingListener hands every accepted connection to a tracker, after
 // switching TCP_NODELAY off when NODELAY is false (Go sets it by default).
+// Its Close empties the accept queue before it closes the socket (see
+// sweep).
 type trackingListener struct {
 	net.Listener
 	t       *tracker
 	noDelay bool
 	timeout time.Duration
+
+	closeOnce sync.Once
+	accepted  chan struct{} // signalled by each Accept, for sweep (nil: no signal)
+	// shared, if set, reports whether the socket lives on in another
+	// process once this one closes it: systemd's, or handed over.
+	shared func() bool
+}
+
+// sweepLimit bounds how long a closing listener goes on accepting what
+// waits in its queue; handshakeSettle is how long it waits, after new
+// connection attempts are ignored, for the handshakes under way to land in
+// the queue (one round trip, on the networks a service sits on).
+const (
+	sweepLimit      = 100 * time.Millisecond
+	handshakeSettle = 5 * time.Millisecond
+)
+
+// Close returns at once, and closes the socket once the connections that
+// wait in its accept queue have been accepted (and tracked, so they get
+// their StopGrace like every other connection): closing a listener with a
+// full queue resets every connection in it, requests already sent
+// included. On Linux new TCP connection attempts are ignored first (see
+// stopHandshakes), so that the queue can be emptied for good. The wait
+// ends when the queue is empty or after sweepLimit.
+//
+// A socket that lives on in another process (shared, see
+// trackingListener.shared) is closed at once: its queue is not this
+// process's to empty, and a filter would stop the other process too.
+//
+// net/http's Shutdown calls Close with its own lock held, and its Serve
+// loop needs that lock for each connection it accepts: hence the
+// goroutine; Serve returns once the socket is closed.
+func (l *trackingListener) Close() error {
+	l.closeOnce.Do(func() {
+		_, known := queued(l.Listener)
+		if !known || (l.shared != nil && l.shared()) {
+			_ = l.Listener.Close()
+			return
+		}
+		go l.sweep(l.accepted)
+	})
+	return nil
+}
+
+// sweep waits while the accept queue holds connections and Serve's
+// Accept takes them, then closes the socket.
+func (l *trackingListener) sweep(accepted <-chan struct{}) {
+	defer l.Listener.Close()
+	limit := time.NewTimer(sweepLimit)
+	defer limit.Stop()
+	if stopHandshakes(l.Listener) {
+		settle := time.NewTimer(handshakeSettle)
+		select {
+		case <-settle.C:
+		case <-limit.C:
+			settle.Stop()
+			return
+		}
+	}
+	// Serve may be between two Accepts (starting a connection's
+	// goroutine): look again after a moment even without a signal.
+	tick := time.NewTicker(time.Millisecond)
+	defer tick.Stop()
+	for {
+		if waiting, known := queued(l.Listener); !waiting || !known {
+			return
+		}
+		select {
+		case <-accepted:
+		case <-tick.C:
+		case <-limit.C:
+			return
+		}
+	}
 }
 
 func (l *trackingListener) Accept() (net.Conn, error) {
 	c, err := l.Listener.Accept()
 	if err != nil {
 		return nil, err
+	}
+	select {
+	case l.accepted <- struct{}{}:
+	default:
 	}
 	if tc, ok := c.(*net.TCPConn); ok && !l.noDelay {
 		_ = tc.SetNoDelay(false)

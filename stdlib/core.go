@@ -87,6 +87,7 @@ type run struct {
 	stopDone   chan struct{}      // closed when Stop is over
 	srv        *http.Server
 	listeners  []net.Listener
+	accepting  []*trackingListener // what Serve accepts from, one per listener
 	tracker    *tracker
 	fcgi       fcgiRequests   // FastCGI: the requests in flight
 	stopping   atomic.Bool    // Stop began: a serve error is expected
@@ -131,6 +132,9 @@ func (c *core) Start() error {
 	} else {
 		r.srv = c.newHTTPServer(r.tracker)
 	}
+	for _, l := range ls {
+		r.accepting = append(r.accepting, &trackingListener{Listener: l, t: r.tracker, noDelay: c.settings.noDelay, timeout: c.settings.socketTimeout, accepted: make(chan struct{}, 1), shared: c.shared})
+	}
 	r.serving.Add(len(ls))
 	c.state = stateServing
 	close(c.ready)
@@ -138,9 +142,9 @@ func (c *core) Start() error {
 	c.mu.Unlock()
 
 	errs := make(chan error, len(ls))
-	for _, l := range ls {
+	for i, l := range ls {
 		c.log.Info("listening", "network", l.Addr().Network(), "addr", l.Addr().String(), "tls", c.tlsConfig != nil)
-		var served net.Listener = &trackingListener{Listener: l, t: r.tracker, noDelay: c.settings.noDelay, timeout: c.settings.socketTimeout}
+		var served net.Listener = r.accepting[i]
 		if r.srv.TLSConfig != nil {
 			served = tls.NewListener(served, r.srv.TLSConfig)
 		}
@@ -169,7 +173,11 @@ func (c *core) Start() error {
 // serve serves l until Stop: HTTP through r's http.Server, or FastCGI.
 func (c *core) serve(r *run, l net.Listener) error {
 	if !c.settings.fastCGI {
-		return r.srv.Serve(l)
+		err := r.srv.Serve(l)
+		if r.stopping.Load() && errors.Is(err, net.ErrClosed) {
+			return http.ErrServerClosed // shutdown closed the listener before calling Shutdown
+		}
+		return err
 	}
 	err := fcgi.Serve(&fcgiListener{Listener: l, reqs: &r.fcgi}, r.fcgi.wrap(r.srv.Handler))
 	if r.stopping.Load() {
@@ -190,12 +198,22 @@ func (c *core) listeners(ctx context.Context) ([]net.Listener, error) {
 			closeListeners(ls)
 			return nil, err
 		}
+		if c.owned {
+			allowHandshakes(l) // a previous run's stop may have left its filter
+		}
 		ls = append(ls, l)
 	}
 	if c.owned && c.adopt != nil {
 		c.adopt(ls[0])
 	}
 	return ls, nil
+}
+
+// shared reports whether the sockets live on in another process once this
+// one closes them: systemd's (WithListener), or handed to the new process
+// of an upgrade.
+func (c *core) shared() bool {
+	return (len(c.inherited) > 0 && !c.owned) || c.handedOver.Load()
 }
 
 // releaseSocket undoes what bind left behind (a unix socket file), unless
@@ -283,11 +301,32 @@ func (c *core) shutdown(ctx context.Context, r *run) error {
 	if c.settings.fastCGI {
 		return c.shutdownFastCGI(drain, r)
 	}
+	// First the HTTP/1 connections that carry no request get their
+	// StopGrace, and the accept queues are emptied, with keep-alives off:
+	// net/http drops a request it reads once Shutdown has begun, so
+	// Shutdown waits until those connections have either sent their
+	// request (they are served, and close after the response) or been
+	// closed.
 	r.tracker.beginStop()
+	r.srv.SetKeepAlivesEnabled(false)
+	for _, l := range r.accepting {
+		_ = l.Close()
+	}
+	// Serve returns once its listener is closed, after the accept queue
+	// was swept (trackingListener.Close): only then can the drain be over.
+	served := make(chan struct{})
+	go func() {
+		defer close(served)
+		r.serving.Wait()
+		r.tracker.listenersClosed()
+	}()
+	select {
+	case <-r.tracker.settled:
+	case <-drain.Done():
+	}
 
-	// Shutdown closes the listeners, turns keep-alives off and tells
-	// HTTP/2 clients to go away; the tracker, not Shutdown's polling,
-	// decides when the drain is over.
+	// Shutdown tells HTTP/2 clients to go away; the tracker, not
+	// Shutdown's polling, decides when the drain is over.
 	sdCtx, sdCancel := context.WithCancel(context.Background())
 	sdDone := make(chan struct{})
 	go func() {
@@ -307,7 +346,14 @@ func (c *core) shutdown(ctx context.Context, r *run) error {
 	}
 	sdCancel()
 	<-sdDone
-	r.serving.Wait()
+	<-served
+	if err != nil {
+		select {
+		case <-r.tracker.drained: // all done by the time the listeners closed
+			err = nil
+		default:
+		}
+	}
 	closeListeners(r.listeners)
 	r.tracker.closeAll()
 	c.releaseSocket()

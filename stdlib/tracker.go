@@ -21,29 +21,78 @@ type tracker struct {
 
 	mu      sync.Mutex                // guards the fields below
 	conns   map[*trackedConn]struct{} // every open connection
-	drained chan struct{}             // closed once stopping and only hijacked conns are left
+	drained chan struct{}             // closed once stopping, no listener accepts and only hijacked conns are left
 	closed  bool                      // drained is closed
-	all     sync.WaitGroup            // one count per open connection
+	// listening is true until the run's listeners are closed and their
+	// accept queues swept: a connection may still come until then.
+	listening bool
+	// settled is closed once stopping, no listener accepts, and no HTTP/1
+	// connection is waiting for a request (new or idle): each has sent
+	// one, or been closed. Shutdown may begin then (see core.shutdown).
+	settled       chan struct{}
+	settledClosed bool
+	all           sync.WaitGroup // one count per open connection
 }
 
 func newTracker() *tracker {
-	return &tracker{conns: map[*trackedConn]struct{}{}, drained: make(chan struct{})}
+	return &tracker{conns: map[*trackedConn]struct{}{}, drained: make(chan struct{}), settled: make(chan struct{}), listening: true}
 }
 
-// add starts tracking c. A connection accepted after Stop began is closed
-// at once; net/http then sees it fail and forgets it.
+// StopGrace is how long a stop waits for the request of a connection
+// accepted before the stop (or taken from the accept queue as the listener
+// closes) that has sent nothing yet: the client has connected, so its
+// request is on its way. A connection whose bytes arrive within StopGrace
+// is served (with keep-alive off, so it closes after its response); one
+// that stays silent that long is closed. A keep-alive connection between
+// two requests is closed at once unless its next request is already in the
+// socket buffer, in which case it is served: bytes there count as sent,
+// even before net/http has read them, as closing the connection would
+// reset them.
+const StopGrace = 100 * time.Millisecond
+
+// add starts tracking c. A connection accepted after Stop began gets
+// StopGrace for its request, as the silent ones of beginStop do.
 func (t *tracker) add(c net.Conn, timeout time.Duration) *trackedConn {
 	tc := &trackedConn{Conn: c, t: t, timeout: timeout}
 	tc.state.Store(int32(http.StateNew))
 	t.mu.Lock()
 	t.conns[tc] = struct{}{}
 	t.all.Add(1)
-	stopping := t.stopping.Load()
-	t.mu.Unlock()
-	if stopping {
-		_ = tc.Close()
+	if t.stopping.Load() {
+		t.quietLocked(tc) // a new connection is never closed at once
 	}
+	t.mu.Unlock()
 	return tc
+}
+
+// quietLocked handles, during a stop, an HTTP/1 connection that carries
+// no request: a new one gets StopGrace for its request; an idle one is
+// closed at once, unless its next request is already in the socket buffer:
+// then it is left to net/http, which serves it, with StopGrace as a bound
+// in case nobody reads it. It returns true when the caller must close c
+// (after releasing t.mu). Call it with t.mu held.
+func (t *tracker) quietLocked(c *trackedConn) (closeIt bool) {
+	if c.grace != nil {
+		return false
+	}
+	st := c.loadState()
+	pending, known := readable(c.Conn)
+	if st == http.StateIdle && !(pending && known) {
+		return true
+	}
+	c.grace = time.AfterFunc(StopGrace, func() {
+		switch c.loadState() {
+		case http.StateNew:
+			if pending, known := readable(c.Conn); pending && known {
+				return // its request is here: net/http reads and serves it
+			}
+		case http.StateIdle: // a request was waiting, and nobody read it
+		default:
+			return
+		}
+		_ = c.closeNow()
+	})
+	return false
 }
 
 func (t *tracker) remove(c *trackedConn) {
@@ -108,22 +157,27 @@ func (t *tracker) hook(c net.Conn, state http.ConnState) {
 		t.mu.Unlock()
 		return
 	}
-	closeIt := state == http.StateIdle && !tc.multiplexed.Load()
-	if state == http.StateIdle && tc.multiplexed.Load() {
-		tc.closeOnWrite.Store(true)
+	closeIt := false
+	if state == http.StateIdle {
+		if tc.multiplexed.Load() {
+			tc.closeOnWrite.Store(true)
+		} else {
+			closeIt = t.quietLocked(tc)
+		}
 	}
 	t.checkDrainedLocked()
 	t.mu.Unlock()
 	if closeIt {
-		_ = tc.Close()
+		_ = tc.closeNow()
 	}
 }
 
-// beginStop makes the tracker close every connection that is not serving
-// a request now, and each one that finishes its request from now on.
-// HTTP/2 connections are the exception: they are closed after their next
-// write, the flush of their last frames or the GOAWAY Shutdown sends them
-// (HTTP/2's own graceful shutdown closes them a second later otherwise).
+// beginStop makes the tracker close every HTTP/1 connection that is not
+// serving a request now, and each one that finishes its request from now
+// on, as StopGrace describes. HTTP/2
+// connections are closed after their next write instead, the flush of
+// their last frames or the GOAWAY Shutdown sends them (HTTP/2's own
+// graceful shutdown closes them a second later otherwise).
 func (t *tracker) beginStop() {
 	t.mu.Lock()
 	t.stopping.Store(true)
@@ -133,20 +187,35 @@ func (t *tracker) beginStop() {
 		case st == http.StateIdle && c.multiplexed.Load():
 			c.closeOnWrite.Store(true)
 		case st == http.StateNew || st == http.StateIdle:
-			idle = append(idle, c)
+			if t.quietLocked(c) {
+				idle = append(idle, c)
+			}
 		}
 	}
 	t.checkDrainedLocked()
 	t.mu.Unlock()
 	for _, c := range idle {
-		_ = c.Close()
+		_ = c.closeNow()
 	}
 }
 
 // checkDrainedLocked closes drained once Stop began and every connection
 // left (if any) is hijacked: no request is in flight any more.
 func (t *tracker) checkDrainedLocked() {
-	if !t.stopping.Load() || t.closed {
+	if !t.stopping.Load() || t.listening {
+		return
+	}
+	if !t.settledClosed {
+		for c := range t.conns {
+			if st := c.loadState(); (st == http.StateNew || st == http.StateIdle) && !c.multiplexed.Load() {
+				goto unsettled
+			}
+		}
+		t.settledClosed = true
+		close(t.settled)
+	}
+unsettled:
+	if t.closed {
 		return
 	}
 	for c := range t.conns {
@@ -156,6 +225,14 @@ func (t *tracker) checkDrainedLocked() {
 	}
 	t.closed = true
 	close(t.drained)
+}
+
+// listenersClosed tells the tracker that no connection will come any more.
+func (t *tracker) listenersClosed() {
+	t.mu.Lock()
+	t.listening = false
+	t.checkDrainedLocked()
+	t.mu.Unlock()
 }
 
 // serving counts the connections left that are serving a request (not
@@ -178,11 +255,14 @@ func (t *tracker) closeAll() {
 	t.mu.Lock()
 	conns := make([]*trackedConn, 0, len(t.conns))
 	for c := range t.conns {
+		if c.grace != nil {
+			c.grace.Stop()
+		}
 		conns = append(conns, c)
 	}
 	t.mu.Unlock()
 	for _, c := range conns {
-		_ = c.Close()
+		_ = c.closeNow()
 	}
 	t.all.Wait()
 }

@@ -153,7 +153,8 @@ func TestSocketActivationServerWithoutSocket(t *testing.T) {
 }
 
 // sd_notify: with NOTIFY_SOCKET set, hello tells the service manager when
-// it is ready (with the address), reloading and stopping.
+// it is ready (with the address), reloading (SIGUSR1, a graceful reload)
+// and stopping. The upgrade's messages are checked in the root package.
 func TestSystemdNotify(t *testing.T) {
 	needCurl(t)
 	bin := build(t)
@@ -188,7 +189,7 @@ func TestSystemdNotify(t *testing.T) {
 	ready := next("READY=1")
 	assert.Equal(t, "READY=1\nSTATUS=serving: default "+r.url, ready)
 
-	require.NoError(t, r.cmd.Process.Signal(syscall.SIGHUP))
+	require.NoError(t, r.cmd.Process.Signal(syscall.SIGUSR1))
 	reloading := next("RELOADING=1")
 	assert.Regexp(t, `^RELOADING=1\nMONOTONIC_USEC=[0-9]+$`, reloading)
 	assert.True(t, strings.HasPrefix(next("READY=1 after the reload"), "READY=1\n"))

@@ -6,7 +6,8 @@
 //
 // It exits 0 after a graceful stop on SIGTERM or SIGINT, 2 after printing
 // every configuration problem, and 1 when a server cannot start (the message
-// names the address); SIGHUP reloads gracefully.
+// names the address); SIGHUP hands the service to a new copy of the
+// program without dropping a connection, SIGUSR1 reloads gracefully.
 package main
 
 import (
