@@ -235,7 +235,7 @@ func (c *core) newHTTPServer(t *tracker) *http.Server {
 		protocols.SetUnencryptedHTTP2(c.settings.h2c)
 	}
 	return &http.Server{
-		Handler:           withHeadLimit(withBodyTimeout(c.handler, c.settings.socketTimeout), c.settings.maxHead),
+		Handler:           t.closeWhenStopping(withHeadLimit(withBodyTimeout(c.handler, c.settings.socketTimeout), c.settings.maxHead)),
 		TLSConfig:         tlsConfig,
 		Protocols:         &protocols,
 		ReadHeaderTimeout: c.settings.socketTimeout,
@@ -302,13 +302,15 @@ func (c *core) shutdown(ctx context.Context, r *run) error {
 		return c.shutdownFastCGI(drain, r)
 	}
 	// First the HTTP/1 connections that carry no request get their
-	// StopGrace, and the accept queues are emptied, with keep-alives off:
-	// net/http drops a request it reads once Shutdown has begun, so
+	// StopGrace, and the accept queues are emptied, while each response
+	// closes its connection (keep-alives are not turned off in net/http:
+	// a connection whose last response was a keep-alive one would then be
+	// dropped with the client's next request unread). net/http drops a
+	// request it reads once Shutdown has begun, so
 	// Shutdown waits until those connections have either sent their
 	// request (they are served, and close after the response) or been
 	// closed.
-	r.tracker.beginStop()
-	r.srv.SetKeepAlivesEnabled(false)
+	r.tracker.beginStop() // from now on every HTTP/1 response says Connection: close
 	for _, l := range r.accepting {
 		_ = l.Close()
 	}

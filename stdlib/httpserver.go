@@ -97,7 +97,7 @@ func (s *HTTPServer) fromTemplate(t *tracker) *http.Server {
 	}
 	return &http.Server{
 		Addr:                         tp.Addr,
-		Handler:                      tp.Handler,
+		Handler:                      t.closeWhenStopping(tp.Handler),
 		DisableGeneralOptionsHandler: tp.DisableGeneralOptionsHandler,
 		TLSConfig:                    tlsConfig,
 		ReadTimeout:                  tp.ReadTimeout,

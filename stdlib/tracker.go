@@ -38,16 +38,15 @@ func newTracker() *tracker {
 	return &tracker{conns: map[*trackedConn]struct{}{}, drained: make(chan struct{}), settled: make(chan struct{}), listening: true}
 }
 
-// StopGrace is how long a stop waits for the request of a connection
-// accepted before the stop (or taken from the accept queue as the listener
-// closes) that has sent nothing yet: the client has connected, so its
-// request is on its way. A connection whose bytes arrive within StopGrace
-// is served (with keep-alive off, so it closes after its response); one
-// that stays silent that long is closed. A keep-alive connection between
-// two requests is closed at once unless its next request is already in the
-// socket buffer, in which case it is served: bytes there count as sent,
-// even before net/http has read them, as closing the connection would
-// reset them.
+// StopGrace is how long a stop waits for the request of a connection that
+// carries none: one accepted before the stop (or taken from the accept
+// queue as the listener closes) that has sent nothing yet, whose request
+// is on its way, and a keep-alive connection between two requests, whose
+// client may be sending the next one. A connection whose bytes arrive
+// within StopGrace is served (with keep-alive off, so it closes after its
+// response); one that stays silent that long is closed. Bytes in the
+// socket buffer count as arrived, even before net/http has read them:
+// closing the connection would reset them.
 const StopGrace = 100 * time.Millisecond
 
 // add starts tracking c. A connection accepted after Stop began gets
@@ -66,32 +65,31 @@ func (t *tracker) add(c net.Conn, timeout time.Duration) *trackedConn {
 }
 
 // quietLocked handles, during a stop, an HTTP/1 connection that carries
-// no request: a new one gets StopGrace for its request; an idle one is
-// closed at once, unless its next request is already in the socket buffer:
-// then it is left to net/http, which serves it, with StopGrace as a bound
-// in case nobody reads it. It returns true when the caller must close c
-// (after releasing t.mu). Call it with t.mu held.
+// no request, new or idle: it gets StopGrace for its request, and is
+// closed once that is over if nothing came. A request that is already in
+// the socket buffer then keeps it open for net/http to read and serve, for
+// one more StopGrace at most in case nobody reads it (net/http gives up on
+// an idle connection once Shutdown began). It reports whether the caller
+// must close c at once (after releasing t.mu): never, today; the result
+// keeps the callers honest should that change. Call it with t.mu held.
 func (t *tracker) quietLocked(c *trackedConn) (closeIt bool) {
 	if c.grace != nil {
 		return false
 	}
-	st := c.loadState()
-	pending, known := readable(c.Conn)
-	if st == http.StateIdle && !(pending && known) {
-		return true
-	}
-	c.grace = time.AfterFunc(StopGrace, func() {
-		switch c.loadState() {
-		case http.StateNew:
-			if pending, known := readable(c.Conn); pending && known {
-				return // its request is here: net/http reads and serves it
-			}
-		case http.StateIdle: // a request was waiting, and nobody read it
-		default:
+	var expire func(again bool)
+	expire = func(again bool) {
+		if st := c.loadState(); st != http.StateNew && st != http.StateIdle {
 			return
 		}
+		if pending, known := readable(c.Conn); pending && known && again {
+			t.mu.Lock()
+			c.grace = time.AfterFunc(StopGrace, func() { expire(false) })
+			t.mu.Unlock()
+			return // its request is here: net/http reads and serves it
+		}
 		_ = c.closeNow()
-	})
+	}
+	c.grace = time.AfterFunc(StopGrace, func() { expire(true) })
 	return false
 }
 
@@ -265,4 +263,21 @@ func (t *tracker) closeAll() {
 		_ = c.closeNow()
 	}
 	t.all.Wait()
+}
+
+// closeWhenStopping makes every HTTP/1 response that begins after the stop
+// began close its connection (Connection: close), as net/http's own
+// Shutdown does by turning keep-alives off, but without what that does to
+// a connection that is between two requests (see core.shutdown). A nil h
+// is http.DefaultServeMux.
+func (t *tracker) closeWhenStopping(h http.Handler) http.Handler {
+	if h == nil {
+		h = http.DefaultServeMux
+	}
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if t.stopping.Load() && r.ProtoMajor == 1 {
+			w.Header().Set("Connection", "close")
+		}
+		h.ServeHTTP(w, r)
+	})
 }

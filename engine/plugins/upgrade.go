@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"os"
 	"os/exec"
+	"runtime"
 	"strconv"
 	"strings"
 	"sync"
@@ -304,14 +305,32 @@ func (r *upgradeRun) spawn() (*os.Process, <-chan struct{}, <-chan error, error)
 		names[i] = label(s.Name) + "/" + kind
 		files = append(files, s.File)
 	}
-	cmd := exec.Command(exe, r.args...)
-	cmd.Dir = r.dir
-	cmd.Env = append(r.env, fmt.Sprintf("%s=ppid=%d ready=%d sockets=%s", handoffEnv, os.Getpid(), readyFD, strings.Join(names, ",")))
-	cmd.Stdin, cmd.Stdout, cmd.Stderr = os.Stdin, os.Stdout, os.Stderr
-	cmd.ExtraFiles = files
-	if err := cmd.Start(); err != nil {
+	// syscall.ForkExec rather than os/exec: os/exec takes each file's
+	// descriptor with Fd, which puts it in blocking mode, and the mode
+	// belongs to the socket that this process's own Accept is waiting on
+	// (a descriptor and its duplicates share it): an Accept blocked in the
+	// kernel then never lets the listener close.
+	fds := make([]uintptr, 0, 3+len(files))
+	for _, f := range append([]*os.File{os.Stdin, os.Stdout, os.Stderr}, files...) {
+		fd, err := rawFD(f)
+		if err != nil {
+			_ = rd.Close()
+			return nil, nil, nil, fmt.Errorf("plugins: upgrade: %w", err)
+		}
+		fds = append(fds, fd)
+	}
+	env := append(r.env[:len(r.env):len(r.env)], fmt.Sprintf("%s=ppid=%d ready=%d sockets=%s", handoffEnv, os.Getpid(), readyFD, strings.Join(names, ",")))
+	pid, err := syscall.ForkExec(exe, append([]string{os.Args[0]}, r.args...), &syscall.ProcAttr{Dir: r.dir, Env: env, Files: fds})
+	// The files must stay open until the child has its copies.
+	runtime.KeepAlive(files)
+	if err != nil {
 		_ = rd.Close()
 		return nil, nil, nil, fmt.Errorf("plugins: upgrade: start %s: %w", exe, err)
+	}
+	child, err := os.FindProcess(pid)
+	if err != nil { // not on Unix
+		_ = rd.Close()
+		return nil, nil, nil, fmt.Errorf("plugins: upgrade: %w", err)
 	}
 
 	ready := make(chan struct{})
@@ -326,8 +345,28 @@ func (r *upgradeRun) spawn() (*os.Process, <-chan struct{}, <-chan error, error)
 	// Wait reaps the child if it fails; after a hand-over this goroutine
 	// waits until this process exits, and the new process is then
 	// inherited by init (or the service manager).
-	go func() { exited <- cmd.Wait() }()
-	return cmd.Process, ready, exited, nil
+	go func() {
+		st, err := child.Wait()
+		if err == nil && !st.Success() {
+			err = &exec.ExitError{ProcessState: st}
+		}
+		exited <- err
+	}()
+	return child, ready, exited, nil
+}
+
+// rawFD returns f's descriptor without changing its mode (Fd would make
+// it blocking).
+func rawFD(f *os.File) (uintptr, error) {
+	rc, err := f.SyscallConn()
+	if err != nil {
+		return 0, err
+	}
+	var fd uintptr
+	if err := rc.Control(func(d uintptr) { fd = d }); err != nil {
+		return 0, err
+	}
+	return fd, nil
 }
 
 // stopChild stops the new process gracefully (SIGTERM, so it drains what

@@ -1,0 +1,2 @@
+// Package systemd holds the kit's systemd unit files; its test checks them with systemd-analyze verify.
+package systemd

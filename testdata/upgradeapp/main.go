@@ -1,0 +1,49 @@
+// Command upgradeapp is the program the root package's upgrade tests run:
+// Quickstart with a PID file (UPGRADEAPP_PID_FILE), answering / with
+// "Hello, world!" and /slow after SLOW (a duration query parameter, 1s by
+// default), and naming the process that answered in X-Pid.
+//
+// Built with -ldflags "-X main.badSetting=NAME=VALUE" it sets that
+// variable before it reads its settings: the "new build" of a failing
+// upgrade, which exits 2 on the bad setting.
+package main
+
+import (
+	"context"
+	"io"
+	"net/http"
+	"os"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/seed-49a6713b/cherrygo"
+	"github.com/seed-49a6713b/cherrygo/engine"
+)
+
+var badSetting string
+
+func main() {
+	if name, value, ok := strings.Cut(badSetting, "="); ok {
+		os.Setenv(name, value)
+	}
+	pid := strconv.Itoa(os.Getpid())
+	mux := http.NewServeMux()
+	mux.HandleFunc("GET /{$}", func(w http.ResponseWriter, _ *http.Request) {
+		w.Header().Set("X-Pid", pid)
+		io.WriteString(w, "Hello, world!")
+	})
+	mux.HandleFunc("GET /slow", func(w http.ResponseWriter, r *http.Request) {
+		d, err := time.ParseDuration(r.URL.Query().Get("d"))
+		if err != nil {
+			d = time.Second
+		}
+		time.Sleep(d) // the request in flight that a stop must let finish
+		w.Header().Set("X-Pid", pid)
+		io.WriteString(w, "slow")
+	})
+	tree := engine.NewTree()
+	tree.Mount("/", mux)
+	os.Exit(cherrygo.Quickstart(context.Background(), tree,
+		cherrygo.WithPIDFile(os.Getenv("UPGRADEAPP_PID_FILE"))))
+}
