@@ -545,3 +545,132 @@ func shortTempDir(t *testing.T) string {
 	t.Cleanup(func() { os.RemoveAll(dir) })
 	return dir
 }
+
+// notice is one sd_notify datagram and the PID that sent it.
+type notice struct {
+	pid  int
+	text string
+	at   time.Time
+}
+
+// notifySocket is a unixgram socket that receives sd_notify datagrams
+// with the sender's credentials (SO_PASSCRED), as systemd does.
+func notifySocket(t *testing.T, dir string) (string, <-chan notice) {
+	t.Helper()
+	path := filepath.Join(dir, "notify")
+	conn, err := net.ListenUnixgram("unixgram", &net.UnixAddr{Name: path, Net: "unixgram"})
+	require.NoError(t, err)
+	rc, err := conn.SyscallConn()
+	require.NoError(t, err)
+	var serr error
+	require.NoError(t, rc.Control(func(fd uintptr) {
+		serr = unix.SetsockoptInt(int(fd), unix.SOL_SOCKET, unix.SO_PASSCRED, 1)
+	}))
+	require.NoError(t, serr)
+	out := make(chan notice, 256)
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		buf, oob := make([]byte, 4096), make([]byte, 1024)
+		for {
+			n, oobn, _, _, err := conn.ReadMsgUnix(buf, oob)
+			if err != nil {
+				return
+			}
+			nt := notice{text: string(buf[:n]), at: time.Now()}
+			if msgs, err := unix.ParseSocketControlMessage(oob[:oobn]); err == nil {
+				for _, m := range msgs {
+					if cred, err := unix.ParseUnixCredentials(&m); err == nil {
+						nt.pid = int(cred.Pid)
+					}
+				}
+			}
+			select {
+			case out <- nt:
+			default:
+			}
+		}
+	}()
+	t.Cleanup(func() { conn.Close(); <-done })
+	return path, out
+}
+
+// The service manager's view of a service that upgrades: READY=1 first,
+// watchdog pings at WATCHDOG_USEC/2 from the process serving; SIGUSR1
+// gives RELOADING=1 (with MONOTONIC_USEC) and READY=1; SIGHUP gives
+// RELOADING=1, then MAINPID=<new> with READY=1 from the old process, which
+// says nothing more (no STOPPING=1 as it exits), and pings from the new
+// one; SIGTERM gives STOPPING=1 and EXTEND_TIMEOUT_USEC from the new
+// process, and no ping after STOPPING=1.
+func TestUpgradeNotify(t *testing.T) {
+	dir := shortTempDir(t)
+	bin := buildApp(t, dir, "app", "")
+	path, notices := notifySocket(t, dir)
+	const watchdog = 400 * time.Millisecond
+	a := startApp(t, bin, dir, "NOTIFY_SOCKET="+path, "WATCHDOG_USEC="+strconv.Itoa(int(watchdog.Microseconds())))
+	old := a.pid()
+	var all []notice
+	next := func(what string, match func(notice) bool) notice {
+		t.Helper()
+		deadline := time.After(20 * time.Second)
+		for {
+			select {
+			case n := <-notices:
+				all = append(all, n)
+				if match(n) {
+					return n
+				}
+			case <-deadline:
+				t.Fatalf("no %s in 20s; got %+v", what, all)
+			}
+		}
+	}
+	is := func(prefix string) func(notice) bool {
+		return func(n notice) bool { return strings.HasPrefix(n.text, prefix) }
+	}
+	ready := next("READY=1", is("READY=1"))
+	assert.Equal(t, old, ready.pid)
+	assert.Empty(t, all[:len(all)-1], "nothing before READY=1")
+	next("a watchdog ping", is("WATCHDOG=1"))
+
+	a.signal(syscall.SIGUSR1)
+	assert.Regexp(t, `^RELOADING=1\nMONOTONIC_USEC=[0-9]+$`, next("RELOADING=1", is("RELOADING=1")).text)
+	next("READY=1 after the reload", is("READY=1"))
+
+	a.signal(syscall.SIGHUP)
+	assert.Regexp(t, `^RELOADING=1\nMONOTONIC_USEC=[0-9]+$`, next("RELOADING=1 of the upgrade", is("RELOADING=1")).text)
+	main := next("MAINPID=", is("MAINPID="))
+	successor, err := strconv.Atoi(a.next("the hand-over", handedRe)[1])
+	require.NoError(t, err)
+	a.learn(successor, true)
+	assert.Equal(t, old, main.pid, "the old process names its successor")
+	assert.True(t, strings.HasPrefix(main.text, fmt.Sprintf("MAINPID=%d\nREADY=1", successor)), main.text)
+	assert.Equal(t, 0, a.exitCode(old))
+	mark := len(all)
+	ping := next("a ping from the new process", func(n notice) bool { return n.text == "WATCHDOG=1" && n.pid == successor })
+	_ = ping
+
+	a.signal(syscall.SIGTERM)
+	stopping := next("STOPPING=1", is("STOPPING=1"))
+	assert.Equal(t, successor, stopping.pid)
+	next("EXTEND_TIMEOUT_USEC", is("EXTEND_TIMEOUT_USEC="))
+	assert.Equal(t, 0, a.exitCode(successor))
+	for _, n := range all[mark:] {
+		assert.NotEqual(t, old, n.pid, "the old process spoke after the hand-over: %q", n.text)
+	}
+	// The pings' rhythm: from READY=1 of each process on, no gap between
+	// two of them longer than WATCHDOG_USEC, and none after STOPPING=1.
+	var last time.Time
+	for _, n := range all {
+		switch {
+		case n.text == "WATCHDOG=1":
+			assert.False(t, n.at.After(stopping.at), "a ping after STOPPING=1")
+			if !last.IsZero() {
+				assert.Less(t, n.at.Sub(last), watchdog, "a gap between two pings")
+			}
+			last = n.at
+		case strings.HasPrefix(n.text, "STOPPING=1"):
+			last = time.Time{}
+		}
+	}
+}

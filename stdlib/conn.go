@@ -173,6 +173,7 @@ type trackingListener struct {
 	timeout time.Duration
 
 	closeOnce sync.Once
+	closed    chan struct{} // made by Close, closed once the socket is closed
 	accepted  chan struct{} // signalled by each Accept, for sweep (nil: no signal)
 	// shared, if set, reports whether the socket lives on in another
 	// process once this one closes it: systemd's, or handed over.
@@ -205,14 +206,30 @@ const (
 // goroutine; Serve returns once the socket is closed.
 func (l *trackingListener) Close() error {
 	l.closeOnce.Do(func() {
+		l.closed = make(chan struct{})
 		_, known := queued(l.Listener)
 		if !known || (l.shared != nil && l.shared()) {
 			_ = l.Listener.Close()
+			close(l.closed)
 			return
 		}
-		go l.sweep(l.accepted)
+		go func() {
+			defer close(l.closed)
+			l.sweep(l.accepted)
+		}()
 	})
 	return nil
+}
+
+// waitClosed returns once Close has closed the socket (at once if Close
+// was never called).
+func (l *trackingListener) waitClosed() {
+	var closed chan struct{}
+	l.closeOnce.Do(func() {}) // orders the read of closed after Close's write
+	closed = l.closed
+	if closed != nil {
+		<-closed
+	}
 }
 
 // sweep waits while the accept queue holds connections and Serve's

@@ -349,6 +349,9 @@ func (c *core) shutdown(ctx context.Context, r *run) error {
 	sdCancel()
 	<-sdDone
 	<-served
+	for _, l := range r.accepting {
+		l.waitClosed() // the port is free before Stop returns
+	}
 	if err != nil {
 		select {
 		case <-r.tracker.drained: // all done by the time the listeners closed

@@ -46,7 +46,8 @@ const (
 //   - STOPPING=1 as the stop begins, before the servers drain;
 //   - with WatchdogSec= (WATCHDOG_USEC, and WATCHDOG_PID unset or this
 //     process, as daemon.SdWatchdogEnabled reads them), WATCHDOG=1 every
-//     WATCHDOG_USEC/2 while the bus is engine.Started: the first one half
+//     WATCHDOG_USEC/2 while the bus is engine.Started (in the new process of
+//     an upgrade, the first one at once): the first one half
 //     the interval after READY=1, the last one before STOPPING=1; pings
 //     resume when the bus starts again;
 //   - EXTEND_TIMEOUT_USEC=10000000 (10 s) right after STOPPING=1 and every
@@ -88,6 +89,7 @@ func (n *SystemdNotify) Subscribe(b *engine.Bus) (unsubscribe func()) {
 	}
 	s := &notifier{bus: b, status: n.Status}
 	s.skipReady.Store(upgradedFrom != 0)
+	s.upgraded = upgradedFrom != 0
 	interval, err := daemon.SdWatchdogEnabled(false)
 	if err != nil {
 		b.Logger().Warn("sd_notify: no watchdog pings", "err", err)
@@ -127,6 +129,9 @@ type notifier struct {
 	// skipReady is set in the new process of an upgrade until its first
 	// start: the old process sends MAINPID= with READY=1 for it.
 	skipReady atomic.Bool
+	// upgraded is set in the new process of an upgrade: its first
+	// watchdog ping goes at once.
+	upgraded bool
 	// muted is set once an upgrade handed the service to a new process,
 	// which speaks to systemd from then on: this one says nothing more.
 	muted atomic.Bool
@@ -221,6 +226,12 @@ func (c watchdogComponent) Start(context.Context) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.watchdog == nil {
+		if s.upgraded {
+			// The old process pinged until the hand-over, up to half an
+			// interval ago: ping now, so that the service's gap stays
+			// within WATCHDOG_USEC.
+			s.send(daemon.SdNotifyWatchdog)
+		}
 		s.watchdog = s.every(s.ping, func() bool {
 			if s.bus.State() == engine.Started {
 				s.send(daemon.SdNotifyWatchdog)

@@ -6,6 +6,8 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
+	"strconv"
 	"strings"
 	"sync"
 	"syscall"
@@ -38,6 +40,13 @@ func needActivate(t *testing.T) string {
 // returns once bin serves, and the first answer.
 func activated(t *testing.T, bin, listen string, fdName string, curlArgs ...string) (*running, string) {
 	t.Helper()
+	return activatedWatching(t, nil, bin, listen, fdName, curlArgs...)
+}
+
+// activatedWatching is activated, with every line of stderr also sent to
+// watch (if not nil) as it comes.
+func activatedWatching(t *testing.T, watch func(string), bin, listen string, fdName string, curlArgs ...string) (*running, string) {
+	t.Helper()
 	tool := needActivate(t)
 	args := []string{"-l", listen}
 	if fdName != "" {
@@ -48,6 +57,9 @@ func activated(t *testing.T, bin, listen string, fdName string, curlArgs ...stri
 	first := make(chan string, 1)
 	var once sync.Once
 	r := run(t, cmd, func(line string) {
+		if watch != nil {
+			watch(line)
+		}
 		if strings.HasPrefix(line, "Listening on ") {
 			once.Do(func() {
 				go func() {
@@ -197,4 +209,48 @@ func TestSystemdNotify(t *testing.T) {
 
 	assert.Equal(t, 0, r.stop(t, syscall.SIGTERM), r.stderr.String())
 	assert.Equal(t, "STOPPING=1", next("STOPPING=1"))
+}
+
+var handedOverRe = regexp.MustCompile(`msg="upgrade: the new process is ready: handing over and draining" pid=(\d+)`)
+
+// An activated socket survives SIGHUP: the new process of the upgrade
+// serves systemd's socket (no bind, no unlink), the activation variables
+// are not passed on to it, and the socket file stays after the last stop.
+func TestSocketActivationSurvivesUpgrade(t *testing.T) {
+	needCurl(t)
+	bin := build(t)
+	sock := filepath.Join(t.TempDir(), "hello.sock")
+	handed := make(chan int, 1)
+	r, first := activatedWatching(t, func(line string) {
+		if m := handedOverRe.FindStringSubmatch(line); m != nil {
+			pid, _ := strconv.Atoi(m[1])
+			handed <- pid
+		}
+	}, bin, sock, "default", "--unix-socket", sock, "http://localhost/")
+	require.Equal(t, "Hello, world!", first)
+	require.NoError(t, r.cmd.Process.Signal(syscall.SIGHUP))
+	var pid int
+	select {
+	case pid = <-handed:
+	case <-time.After(20 * time.Second):
+		t.Fatalf("no hand-over in 20s:\n%s", r.stderr)
+	}
+	t.Cleanup(func() { _ = syscall.Kill(pid, syscall.SIGKILL) })
+	assert.Equal(t, "Hello, world!", curl(t, "--unix-socket", sock, "http://localhost/"), "the new process serves systemd's socket")
+	env, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/environ")
+	require.NoError(t, err)
+	for _, kv := range strings.Split(string(env), "\x00") {
+		assert.False(t, strings.HasPrefix(kv, "LISTEN_"), "the new process inherited %s", kv)
+	}
+	require.NoError(t, syscall.Kill(pid, syscall.SIGTERM))
+	select {
+	case <-r.done: // every process holding stderr is gone
+	case <-time.After(20 * time.Second):
+		t.Fatal("the new process did not exit after SIGTERM")
+	}
+	assert.Equal(t, 0, r.cmd.ProcessState.ExitCode(), "the old process exits 0 after its drain:\n%s", r.stderr)
+	fi, err := os.Lstat(sock)
+	require.NoError(t, err, "the received socket file is the activator's: it stays")
+	assert.Equal(t, os.ModeSocket, fi.Mode().Type())
+	assert.NotContains(t, r.stderr.String(), "not free")
 }
