@@ -60,3 +60,9 @@ BENCH_CLK_TCK=$(getconf CLK_TCK) "$work/bin/harness" \
 	-cert "$work/cert.pem" -key "$work/key.pem" \
 	-tmp "$work/tmp" \
 	-out "${BENCH_OUT:-bench/RESULTS.md}"
+
+# SIGHUP under load: the zero-downtime upgrade against the in-place re-exec
+# (about 35 s more). Off by default; bench/upgrade/run.sh runs it alone.
+if [[ ${BENCH_UPGRADE:-0} == 1 ]]; then
+	bash bench/upgrade/run.sh
+fi

@@ -34,6 +34,10 @@ type trackedConn struct {
 	// socket that completes: the flush that follows the connection going
 	// idle, or the GOAWAY frame Shutdown sends.
 	closeOnWrite atomic.Bool
+	// keepAlive marks an HTTP/1 connection whose request began before the
+	// stop: its response may still say keep-alive, and the client may send
+	// another request once it has it (see tracker.checkDrainedLocked).
+	keepAlive atomic.Bool
 
 	mu       sync.Mutex // guards deadline and set
 	deadline time.Time  // the write deadline someone else asked for

@@ -27,8 +27,10 @@ type tracker struct {
 	// accept queues swept: a connection may still come until then.
 	listening bool
 	// settled is closed once stopping, no listener accepts, and no HTTP/1
-	// connection is waiting for a request (new or idle): each has sent
-	// one, or been closed. Shutdown may begin then (see core.shutdown).
+	// connection is waiting for a request (new or idle) or serving one
+	// that began before the stop: each has sent a request that will be
+	// answered with Connection: close, or been closed. Shutdown may begin
+	// then (see core.shutdown).
 	settled       chan struct{}
 	settledClosed bool
 	all           sync.WaitGroup // one count per open connection
@@ -143,6 +145,12 @@ func (t *tracker) hook(c net.Conn, state http.ConnState) {
 		}
 	}
 	tc.state.Store(int32(state))
+	if state == http.StateActive {
+		// Read before the handler runs, and so before closeWhenStopping
+		// decides on Connection: close: a response that may keep the
+		// connection alive is always counted here.
+		tc.keepAlive.Store(!t.stopping.Load())
+	}
 	// Stop sets stopping before it reads the states, and the state is
 	// stored before stopping is read here: a connection going idle during
 	// beginStop is closed by one of the two, perhaps by both (Close is
@@ -205,7 +213,16 @@ func (t *tracker) checkDrainedLocked() {
 	}
 	if !t.settledClosed {
 		for c := range t.conns {
-			if st := c.loadState(); (st == http.StateNew || st == http.StateIdle) && !c.multiplexed.Load() {
+			if c.multiplexed.Load() {
+				continue
+			}
+			// A request that began before the stop may get a keep-alive
+			// response; its client may then send another on the same
+			// connection, which net/http would drop unread once Shutdown
+			// began. Such a connection settles when it goes idle and then
+			// sends its next request (served with Connection: close) or
+			// closes.
+			if st := c.loadState(); st == http.StateNew || st == http.StateIdle || (st == http.StateActive && c.keepAlive.Load()) {
 				goto unsettled
 			}
 		}

@@ -1,7 +1,8 @@
 // Command upgradeapp is the program the root package's upgrade tests run:
 // Quickstart with a PID file (UPGRADEAPP_PID_FILE), answering / with
-// "Hello, world!" and /slow after SLOW (a duration query parameter, 1s by
-// default), and naming the process that answered in X-Pid.
+// "Hello, world!" and /slow with its header at once and its body after d (a
+// duration query parameter, 1s by default), naming the process that
+// answered in X-Pid.
 //
 // Built with -ldflags "-X main.badSetting=NAME=VALUE" it sets that
 // variable before it reads its settings: the "new build" of a failing
@@ -38,8 +39,12 @@ func main() {
 		if err != nil {
 			d = time.Second
 		}
-		time.Sleep(d) // the request in flight that a stop must let finish
+		// The header goes at once, so that the client knows which
+		// process has the request in flight; the body after d.
 		w.Header().Set("X-Pid", pid)
+		w.WriteHeader(http.StatusOK)
+		_ = http.NewResponseController(w).Flush()
+		time.Sleep(d) // the request in flight that a stop must let finish
 		io.WriteString(w, "slow")
 	})
 	tree := engine.NewTree()
