@@ -12,6 +12,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"time"
 
 	"github.com/seed-49a6713b/cherrygo/adapter"
 	"github.com/seed-49a6713b/cherrygo/adapter/settings"
@@ -42,6 +43,22 @@ type Manager struct {
 	// external names the servers whose sockets are someone else's
 	// (systemd's), handable those that can hand theirs to an upgrade.
 	external, handable map[string]bool
+	// drain is the longest SHUTDOWN_TIMEOUT of the servers.
+	drain time.Duration
+}
+
+// stopMargin is what a stop may take beyond its servers' drain: the stop
+// listeners of plugins, StopGrace, a process's exit.
+const stopMargin = 5 * time.Second
+
+// drainBound is the longest SHUTDOWN_TIMEOUT of cfgs: the servers drain in
+// parallel.
+func drainBound(cfgs []settings.Config) time.Duration {
+	var d time.Duration
+	for _, c := range cfgs {
+		d = max(d, c.ShutdownTimeout)
+	}
+	return d
 }
 
 // New builds the servers the SERVER_* variables describe (and those the
@@ -66,17 +83,9 @@ func New(tree *engine.Tree, opts ...Option) (*Manager, error) {
 		o.logger = slog.New(slog.NewTextHandler(o.stderr, nil))
 	}
 	m.log = o.logger
-	m.bus = engine.New(engine.WithLogger(m.log))
 	if tree == nil {
 		tree = engine.NewTree()
 	}
-	if tree.Bus == nil {
-		tree.Bus = m.bus
-	}
-	if tree.Logger == nil {
-		tree.Logger = m.log
-	}
-	m.tree = tree
 	ownBackend := o.backend != nil
 	if !ownBackend {
 		o.backend = func(cfg settings.Config, h http.Handler) (adapter.Server, error) {
@@ -105,6 +114,15 @@ func New(tree *engine.Tree, opts ...Option) (*Manager, error) {
 	for _, w := range settings.Unknown(environ) {
 		m.log.Warn(w)
 	}
+	m.drain = drainBound(cfgs)
+	m.bus = engine.New(engine.WithLogger(m.log), engine.WithStopTimeout(max(engine.DefaultStopTimeout, m.drain+stopMargin)))
+	if tree.Bus == nil {
+		tree.Bus = m.bus
+	}
+	if tree.Logger == nil {
+		tree.Logger = m.log
+	}
+	m.tree = tree
 	if m.inherited, err = m.inherit(cfgs); err != nil {
 		return nil, err
 	}

@@ -37,6 +37,9 @@ type options struct {
 	plugins     []Plugin
 	signals     *plugins.SignalHandler
 	ready       func(*Manager)
+	// upgradeTimeout bounds an upgrade's wait for the new process
+	// (plugins.Upgrader.ReadyTimeout).
+	upgradeTimeout time.Duration
 }
 
 // Plugin is anything that subscribes itself to a bus, as every plugin of
@@ -171,3 +174,10 @@ func WithSignals(h *plugins.SignalHandler) Option { return func(o *options) { o.
 // WithReady calls fn once every server is serving, in a goroutine the bus
 // owns (m tells the bound addresses).
 func WithReady(fn func(m *Manager)) Option { return func(o *options) { o.ready = fn } }
+
+// WithUpgradeTimeout bounds how long an upgrade (SIGHUP, Manager.Upgrade)
+// waits for the new process to say it serves before it stops that process
+// and serves on; plugins.DefaultUpgradeTimeout (a minute) by default.
+func WithUpgradeTimeout(d time.Duration) Option {
+	return func(o *options) { o.upgradeTimeout = d }
+}

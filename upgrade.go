@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/seed-49a6713b/cherrygo/adapter"
 	"github.com/seed-49a6713b/cherrygo/adapter/settings"
@@ -111,7 +112,7 @@ func sameAddress(cfg settings.Config, addr net.Addr) bool {
 // subscribeUpgrade lets an upgrade hand this process's sockets to its
 // successor, and in the successor tells the old process when it serves.
 func (m *Manager) subscribeUpgrade(h *plugins.Handoff) {
-	(&plugins.Upgrader{Sockets: m.handoverSockets, HandedOver: m.handedOver}).Subscribe(m.bus)
+	(&plugins.Upgrader{Sockets: m.handoverSockets, HandedOver: m.handedOver, ReadyTimeout: m.opts.upgradeTimeout, StopTimeout: m.drain + time.Second}).Subscribe(m.bus)
 	if h != nil {
 		h.Subscribe(m.bus)
 	}

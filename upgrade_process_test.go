@@ -498,6 +498,54 @@ func TestUpgradeFailingBuildKeepsServing(t *testing.T) {
 	assert.Equal(t, 0, a.exitCode(successor))
 }
 
+// A new build that never says it is ready (it hangs before it starts, and
+// ignores SIGTERM): after the upgrade timeout the old process stops it,
+// kills it when SIGTERM does not end it within its drain bound
+// (SHUTDOWN_TIMEOUT and a second), and serves
+// on without an error at the client; the PID file still names it, and the
+// next upgrade, with the good build back, goes through.
+func TestUpgradeNotReadyInTime(t *testing.T) {
+	dir := shortTempDir(t)
+	good := buildApp(t, dir, "good", "")
+	hung := buildApp(t, dir, "hung", "-X main.hang=1")
+	bin := filepath.Join(dir, "app")
+	install := func(from string) {
+		b, err := os.ReadFile(from)
+		require.NoError(t, err)
+		require.NoError(t, os.WriteFile(bin+".new", b, 0o755))
+		require.NoError(t, os.Rename(bin+".new", bin))
+	}
+	install(good)
+	a := startApp(t, bin, dir, "UPGRADEAPP_UPGRADE_TIMEOUT=500ms", "SERVER_SHUTDOWN_TIMEOUT=500ms")
+	old := a.pid()
+
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Second)
+	defer cancel()
+	l := drive(ctx, a.url, 10)
+	install(hung)
+	a.signal(syscall.SIGHUP)
+	child, err := strconv.Atoi(a.next("the new process", startedRe)[1])
+	require.NoError(t, err)
+	a.learn(child, false)
+	a.next("the timeout", regexp.MustCompile(`msg="upgrade failed: the new process did not say it was ready in time; stopping it; still serving" pid=`+strconv.Itoa(child)+` ready_timeout=500ms`))
+	a.next("the kill", regexp.MustCompile(`msg="upgrade: the new process did not stop in time: killing it" pid=`+strconv.Itoa(child)))
+	<-ctx.Done()
+	l.wait()
+	l.assertClean(t)
+	assert.Equal(t, old, a.pidInFile())
+	l.mu.Lock()
+	assert.Equal(t, map[string]int{strconv.Itoa(old): int(l.ok.Load())}, l.byPid, "the old process answered everything")
+	l.mu.Unlock()
+
+	install(good)
+	_, successor := a.upgrade() // the upgrade slot is free again
+	assert.True(t, gone(child), "the hung process was killed and reaped")
+	assert.Equal(t, 0, a.exitCode(old))
+	assert.Equal(t, successor, a.pidInFile())
+	a.signal(syscall.SIGTERM)
+	assert.Equal(t, 0, a.exitCode(successor))
+}
+
 // Signals at awkward moments of an upgrade are acted on.
 func TestUpgradeSignals(t *testing.T) {
 	dir := shortTempDir(t)

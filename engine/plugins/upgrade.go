@@ -86,7 +86,7 @@ type Socket struct {
 //
 // If the new process fails — it exits (a bad setting, a crash) or says
 // nothing within ReadyTimeout — it is stopped (SIGTERM, then SIGKILL after
-// the bus's stop timeout), this process goes on serving, and the log says
+// StopTimeout), this process goes on serving, and the log says
 // why. One upgrade runs at a time: another request meanwhile is logged and
 // ignored, as is one after the hand-over. A stop of the bus during an
 // upgrade stops the new process too (SIGTERM, so it drains what it
@@ -107,6 +107,11 @@ type Upgrader struct {
 	// ReadyTimeout bounds the wait for the new process to be ready;
 	// DefaultUpgradeTimeout when not positive.
 	ReadyTimeout time.Duration
+
+	// StopTimeout bounds the wait for a new process that is stopped (a
+	// failed or cancelled upgrade) before it is killed: its drain and
+	// exit. The bus's stop timeout when not positive.
+	StopTimeout time.Duration
 }
 
 // upgradeRun is the state of one subscription.
@@ -370,11 +375,13 @@ func rawFD(f *os.File) (uintptr, error) {
 }
 
 // stopChild stops the new process gracefully (SIGTERM, so it drains what
-// it accepted) and waits for it; after the bus's stop timeout it is
-// killed.
+// it accepted) and waits for it; after StopTimeout it is killed.
 func (r *upgradeRun) stopChild(child *os.Process, exited <-chan error) {
 	_ = child.Signal(syscall.SIGTERM)
-	grace := r.bus.StopTimeout()
+	grace := r.u.StopTimeout
+	if grace <= 0 {
+		grace = r.bus.StopTimeout()
+	}
 	if grace <= 0 {
 		grace = DefaultUpgradeTimeout
 	}

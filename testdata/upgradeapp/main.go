@@ -6,7 +6,9 @@
 //
 // Built with -ldflags "-X main.badSetting=NAME=VALUE" it sets that
 // variable before it reads its settings: the "new build" of a failing
-// upgrade, which exits 2 on the bad setting.
+// upgrade, which exits 2 on the bad setting. Built with "-X main.hang=1" it
+// ignores SIGTERM and never starts: the new build that never says it is
+// ready. UPGRADEAPP_UPGRADE_TIMEOUT (a duration) bounds an upgrade's wait.
 package main
 
 import (
@@ -14,20 +16,27 @@ import (
 	"io"
 	"net/http"
 	"os"
+	"os/signal"
 	"strconv"
 	"strings"
+	"syscall"
 	"time"
 
 	"github.com/seed-49a6713b/cherrygo"
 	"github.com/seed-49a6713b/cherrygo/engine"
 )
 
-var badSetting string
+var badSetting, hang string
 
 func main() {
 	if name, value, ok := strings.Cut(badSetting, "="); ok {
 		os.Setenv(name, value)
 	}
+	if hang != "" {
+		signal.Ignore(syscall.SIGTERM)
+		select {}
+	}
+	timeout, _ := time.ParseDuration(os.Getenv("UPGRADEAPP_UPGRADE_TIMEOUT"))
 	pid := strconv.Itoa(os.Getpid())
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /{$}", func(w http.ResponseWriter, _ *http.Request) {
@@ -50,5 +59,6 @@ func main() {
 	tree := engine.NewTree()
 	tree.Mount("/", mux)
 	os.Exit(cherrygo.Quickstart(context.Background(), tree,
-		cherrygo.WithPIDFile(os.Getenv("UPGRADEAPP_PID_FILE"))))
+		cherrygo.WithPIDFile(os.Getenv("UPGRADEAPP_PID_FILE")),
+		cherrygo.WithUpgradeTimeout(timeout)))
 }
