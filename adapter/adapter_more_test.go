@@ -2,8 +2,10 @@ package adapter
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"net"
+	"syscall"
 	"testing"
 	"time"
 
@@ -78,11 +80,23 @@ func TestStopNotFooledByAClientOnTheOldPort(t *testing.T) {
 	peer, err := net.Listen("tcp", "127.0.0.1:0")
 	require.NoError(t, err)
 	defer peer.Close()
-	srv := &clientOnOldPort{plainServer: newPlainServer("127.0.0.1:0"), peer: peer}
-	a := NewServerAdapter(engine.New(), srv)
-	require.NoError(t, a.Start(context.Background()))
-	old := a.Addr().String()
-	require.NoError(t, a.Stop(context.Background()), "a client socket on the old port is not a listener")
+	// The kernel may give the listener a port that an earlier connection
+	// left in TIME_WAIT (listeners may share a port with those), and then
+	// the client cannot bind it: try again on another port (seen in CI).
+	var srv *clientOnOldPort
+	var old string
+	for try := 0; ; try++ {
+		srv = &clientOnOldPort{plainServer: newPlainServer("127.0.0.1:0"), peer: peer}
+		a := NewServerAdapter(engine.New(), srv)
+		require.NoError(t, a.Start(context.Background()))
+		old = a.Addr().String()
+		err = a.Stop(context.Background())
+		if !errors.Is(err, syscall.EADDRINUSE) || try == 5 {
+			break
+		}
+		t.Logf("the old port %s is in TIME_WAIT: another try", old)
+	}
+	require.NoError(t, err, "a client socket on the old port is not a listener")
 	require.NotNil(t, srv.conn)
 	defer srv.conn.Close()
 	assert.Equal(t, old, srv.conn.LocalAddr().String(), "the client really holds the old port")
