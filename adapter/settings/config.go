@@ -3,7 +3,9 @@ package settings
 import (
 	"io/fs"
 	"net"
+	"net/netip"
 	"strconv"
+	"strings"
 	"time"
 )
 
@@ -101,6 +103,114 @@ type Config struct {
 	NoDelay bool `env:"NODELAY" envDefault:"true"`
 	// Statistics collects per-server request statistics. Default false.
 	Statistics bool `env:"STATISTICS" envDefault:"false"`
+
+	// ShutdownDelay is how long a stop asked for by SIGTERM or SIGINT goes
+	// on serving, with readiness failing, before the drain begins: the
+	// time load balancers need to stop sending new requests. The whole
+	// process's, so only the default server's variable is read; setting
+	// it on a named server is an error. Default 0.
+	ShutdownDelay time.Duration `env:"SHUTDOWN_DELAY" envDefault:"0s"`
+	// LivenessPath and ReadinessPath, when set, are paths this server
+	// answers itself, before the application: liveness 200 while the
+	// process is not wedged, readiness 200 only while every server serves
+	// and no stop is under way, else 503 with the reasons. MetricsPath
+	// serves the Prometheus metrics of a program that uses the metrics
+	// package. Each is an absolute path; default none.
+	LivenessPath  string `env:"LIVENESS_PATH"`
+	ReadinessPath string `env:"READINESS_PATH"`
+	MetricsPath   string `env:"METRICS_PATH"`
+	// TrustedProxies are the peers whose X-Forwarded-For, Forwarded and
+	// X-Forwarded-Proto headers (and PROXY protocol header) are believed:
+	// a comma-separated list of CIDR prefixes or addresses, and "unix"
+	// for peers on a unix socket. Default empty: nobody.
+	TrustedProxies Proxies `env:"TRUSTED_PROXIES"`
+	// ProxyProtocol makes the server read a PROXY protocol (v1 or v2)
+	// header at the start of each connection from a trusted peer; it
+	// needs TrustedProxies. Default false.
+	ProxyProtocol bool `env:"PROXY_PROTOCOL" envDefault:"false"`
+}
+
+// Proxies is a set of trusted peers (see Config.TrustedProxies); the zero
+// value trusts nobody.
+type Proxies struct {
+	Prefixes []netip.Prefix
+	// Unix trusts every peer on a unix socket.
+	Unix bool
+}
+
+// ParseProxies reads TRUSTED_PROXIES' form: a comma-separated list of CIDR
+// prefixes ("10.0.0.0/8", "fd00::/8"), addresses ("192.0.2.7", a prefix
+// of one) and "unix"; spaces around the items are ignored.
+func ParseProxies(s string) (Proxies, error) {
+	var p Proxies
+	for item := range strings.SplitSeq(s, ",") {
+		item = strings.TrimSpace(item)
+		switch {
+		case item == "":
+			continue
+		case item == "unix":
+			p.Unix = true
+		case strings.Contains(item, "/"):
+			prefix, err := netip.ParsePrefix(item)
+			if err != nil {
+				return Proxies{}, err
+			}
+			p.Prefixes = append(p.Prefixes, prefix.Masked())
+		default:
+			addr, err := netip.ParseAddr(item)
+			if err != nil {
+				return Proxies{}, err
+			}
+			addr = addr.Unmap()
+			p.Prefixes = append(p.Prefixes, netip.PrefixFrom(addr, addr.BitLen()))
+		}
+	}
+	return p, nil
+}
+
+// Empty reports whether p trusts nobody.
+func (p Proxies) Empty() bool { return !p.Unix && len(p.Prefixes) == 0 }
+
+// Contains reports whether a peer at addr is trusted. IPv4-mapped IPv6
+// addresses count as IPv4.
+func (p Proxies) Contains(addr netip.Addr) bool {
+	addr = addr.Unmap()
+	for _, prefix := range p.Prefixes {
+		if prefix.Contains(addr) {
+			return true
+		}
+	}
+	return false
+}
+
+// Trusts reports whether the peer of a connection, by its remote address,
+// is trusted: a unix socket peer when Unix is set, a TCP peer whose
+// address one of the prefixes contains.
+func (p Proxies) Trusts(remote net.Addr) bool {
+	switch a := remote.(type) {
+	case *net.UnixAddr:
+		return p.Unix
+	case *net.TCPAddr:
+		ip, ok := netip.AddrFromSlice(a.IP)
+		return ok && p.Contains(ip)
+	case nil:
+		return false
+	default:
+		ap, err := netip.ParseAddrPort(remote.String())
+		return err == nil && p.Contains(ap.Addr())
+	}
+}
+
+// String is the list in TRUSTED_PROXIES' form.
+func (p Proxies) String() string {
+	items := make([]string, 0, len(p.Prefixes)+1)
+	for _, prefix := range p.Prefixes {
+		items = append(items, prefix.String())
+	}
+	if p.Unix {
+		items = append(items, "unix")
+	}
+	return strings.Join(items, ",")
 }
 
 // Network is "unix" when SocketFile is set, else "tcp".

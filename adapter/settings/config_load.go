@@ -112,6 +112,7 @@ func loadOne(environ map[string]string, name string) (c Config, problems []*Sett
 		FuncMap: map[reflect.Type]env.ParserFunc{
 			reflect.TypeFor[time.Duration](): parseSeconds,
 			reflect.TypeFor[fs.FileMode]():   parseFileMode,
+			reflect.TypeFor[Proxies]():       func(s string) (any, error) { return ParseProxies(s) },
 		},
 	})
 	c.Name = name

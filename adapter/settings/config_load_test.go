@@ -113,6 +113,10 @@ func TestConfigAcceptedForms(t *testing.T) {
 		{"header size zero", "MAX_REQUEST_HEADER_SIZE", "0", func(c settings.Config) any { return c.MaxRequestHeaderSize }, int64(0)},
 		{"header size", "MAX_REQUEST_HEADER_SIZE", "8192", func(c settings.Config) any { return c.MaxRequestHeaderSize }, int64(8192)},
 		{"body size zero", "MAX_REQUEST_BODY_SIZE", "0", func(c settings.Config) any { return c.MaxRequestBodySize }, int64(0)},
+		{"shutdown delay", "SHUTDOWN_DELAY", "1.5", func(c settings.Config) any { return c.ShutdownDelay }, 1500 * time.Millisecond},
+		{"readiness path", "READINESS_PATH", "/readyz", func(c settings.Config) any { return c.ReadinessPath }, "/readyz"},
+		{"trusted proxies", "TRUSTED_PROXIES", " 10.0.0.0/8 , 192.0.2.7,::ffff:198.51.100.1, fd00::/8,unix", func(c settings.Config) any { return c.TrustedProxies.String() }, "10.0.0.0/8,192.0.2.7/32,198.51.100.1/32,fd00::/8,unix"},
+		{"trusted proxies masked", "TRUSTED_PROXIES", "10.1.2.3/8", func(c settings.Config) any { return c.TrustedProxies.String() }, "10.0.0.0/8"},
 		{"body size large", "MAX_REQUEST_BODY_SIZE", "10737418240", func(c settings.Config) any { return c.MaxRequestBodySize }, int64(10 << 30)},
 	}
 	for _, tt := range tests {

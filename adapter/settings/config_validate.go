@@ -66,6 +66,15 @@ func (c Config) problems() []*SettingError {
 	if c.ShutdownTimeout < 0 {
 		bad("SHUTDOWN_TIMEOUT", c.ShutdownTimeout.String())
 	}
+	if c.ShutdownDelay < 0 {
+		bad("SHUTDOWN_DELAY", c.ShutdownDelay.String())
+	}
+	if c.Name != "" && c.ShutdownDelay != 0 {
+		problems = append(problems, &SettingError{
+			Var: prefix + "SHUTDOWN_DELAY", Value: c.ShutdownDelay.String(),
+			Accepted: "unset: the delay is the whole process's, set SERVER_SHUTDOWN_DELAY",
+		})
+	}
 	if c.ProtocolVersion != "" && c.ProtocolVersion != "HTTP/1.1" && c.ProtocolVersion != "HTTP/1.0" {
 		bad("PROTOCOL_VERSION", c.ProtocolVersion)
 	}
@@ -93,6 +102,30 @@ func (c Config) problems() []*SettingError {
 			Accepted: "a PEM file of intermediate certificates, set only with " + prefix + "SSL_CERTIFICATE and " + prefix + "SSL_PRIVATE_KEY",
 		})
 	}
+	paths := map[string]string{}
+	for _, ep := range []struct{ key, path string }{{"LIVENESS_PATH", c.LivenessPath}, {"READINESS_PATH", c.ReadinessPath}, {"METRICS_PATH", c.MetricsPath}} {
+		if ep.path == "" {
+			continue
+		}
+		if !strings.HasPrefix(ep.path, "/") || strings.ContainsAny(ep.path, "?# \t") {
+			bad(ep.key, ep.path)
+			continue
+		}
+		if other, dup := paths[ep.path]; dup {
+			problems = append(problems, &SettingError{
+				Var: prefix + ep.key, Value: ep.path,
+				Accepted: "a path other than " + prefix + other + "'s",
+			})
+			continue
+		}
+		paths[ep.path] = ep.key
+	}
+	if c.ProxyProtocol && c.TrustedProxies.Empty() {
+		problems = append(problems, &SettingError{
+			Var: prefix + "PROXY_PROTOCOL", Value: "true",
+			Accepted: "true only with " + prefix + "TRUSTED_PROXIES set (the peers whose PROXY header is believed)",
+		})
+	}
 	return problems
 }
 
@@ -108,7 +141,7 @@ func acceptedForm(key string) string {
 		return "a comma-separated list of server names, each once, made of letters, digits and underscores"
 	case "SERVER_ON":
 		return "true or unset (the default server is always on; switch named servers off with SERVER_<NAME>_ON)"
-	case "ON", "REVERSE_DNS", "HTTP2", "NODELAY", "STATISTICS":
+	case "ON", "REVERSE_DNS", "HTTP2", "NODELAY", "STATISTICS", "PROXY_PROTOCOL":
 		return boolean
 	case "SOCKET_HOST":
 		return `an IP address ("127.0.0.1", "::1" or "[::1]"), a host name, or "" or "*" for all interfaces`
@@ -124,8 +157,12 @@ func acceptedForm(key string) string {
 		return "an integer of at least 0 (0: no limit)"
 	case "ACCEPTED_QUEUE_SIZE":
 		return "an integer of at least -1 (-1: no bound)"
-	case "SOCKET_TIMEOUT", "ACCEPTED_QUEUE_TIMEOUT", "SHUTDOWN_TIMEOUT":
+	case "SOCKET_TIMEOUT", "ACCEPTED_QUEUE_TIMEOUT", "SHUTDOWN_TIMEOUT", "SHUTDOWN_DELAY":
 		return duration
+	case "LIVENESS_PATH", "READINESS_PATH", "METRICS_PATH":
+		return `an absolute URL path ("/readyz"), without a query, fragment or spaces`
+	case "TRUSTED_PROXIES":
+		return `a comma-separated list of CIDR prefixes or IP addresses ("10.0.0.0/8,192.0.2.7,fd00::/8") and "unix" for unix socket peers`
 	case "PROTOCOL_VERSION":
 		return "HTTP/1.1 or HTTP/1.0"
 	case "MAX_REQUEST_HEADER_SIZE", "MAX_REQUEST_BODY_SIZE":

@@ -112,6 +112,14 @@ func TestConfigRejected(t *testing.T) {
 		{"named mode", map[string]string{"SERVER_NAMES": "admin", "SERVER_ADMIN_SOCKET_FILE_MODE": "999", "SERVER_ADMIN_SOCKET_PORT": "0"}, "SERVER_ADMIN_SOCKET_FILE_MODE", "999", modeForm},
 		{"named key without certificate", map[string]string{"SERVER_NAMES": "admin", "SERVER_ADMIN_SOCKET_PORT": "0", "SERVER_ADMIN_SSL_PRIVATE_KEY": "k.pem"}, "SERVER_ADMIN_SSL_PRIVATE_KEY", "k.pem", "set together with SERVER_ADMIN_SSL_CERTIFICATE"},
 		{"named socket file and host", map[string]string{"SERVER_NAMES": "admin", "SERVER_ADMIN_SOCKET_FILE": "a.sock", "SERVER_ADMIN_SOCKET_HOST": "::1"}, "SERVER_ADMIN_SOCKET_HOST", "::1", "unset while SERVER_ADMIN_SOCKET_FILE is set"},
+		{"delay not a duration", map[string]string{"SERVER_SHUTDOWN_DELAY": "soon"}, "SERVER_SHUTDOWN_DELAY", "soon", durationForm},
+		{"delay on a named server", map[string]string{"SERVER_NAMES": "admin", "SERVER_ADMIN_SOCKET_PORT": "0", "SERVER_ADMIN_SHUTDOWN_DELAY": "5s"}, "SERVER_ADMIN_SHUTDOWN_DELAY", "5s", "set SERVER_SHUTDOWN_DELAY"},
+		{"readiness path relative", map[string]string{"SERVER_READINESS_PATH": "readyz"}, "SERVER_READINESS_PATH", "readyz", "an absolute URL path"},
+		{"metrics path with query", map[string]string{"SERVER_METRICS_PATH": "/m?x=1"}, "SERVER_METRICS_PATH", "/m?x=1", "an absolute URL path"},
+		{"health paths equal", map[string]string{"SERVER_LIVENESS_PATH": "/healthz", "SERVER_READINESS_PATH": "/healthz"}, "SERVER_READINESS_PATH", "/healthz", "a path other than SERVER_LIVENESS_PATH's"},
+		{"trusted proxies bad prefix", map[string]string{"SERVER_TRUSTED_PROXIES": "10.0.0.0/33"}, "SERVER_TRUSTED_PROXIES", "10.0.0.0/33", "CIDR prefixes"},
+		{"trusted proxies host name", map[string]string{"SERVER_TRUSTED_PROXIES": "10.0.0.1,lb.example"}, "SERVER_TRUSTED_PROXIES", "10.0.0.1,lb.example", "CIDR prefixes"},
+		{"proxy protocol without trusted proxies", map[string]string{"SERVER_PROXY_PROTOCOL": "true"}, "SERVER_PROXY_PROTOCOL", "true", "only with SERVER_TRUSTED_PROXIES set"},
 		{"named switched off still checked", map[string]string{"SERVER_NAMES": "admin", "SERVER_ADMIN_ON": "false", "SERVER_ADMIN_THREAD_POOL": "-3"}, "SERVER_ADMIN_THREAD_POOL", "-3", "an integer of at least 0"},
 	}
 	for _, tt := range tests {
