@@ -12,6 +12,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/seed-49a6713b/cherrygo/adapter"
@@ -45,6 +46,11 @@ type Manager struct {
 	external, handable map[string]bool
 	// drain is the longest SHUTDOWN_TIMEOUT of the servers.
 	drain time.Duration
+	// delay is SERVER_SHUTDOWN_DELAY, the signal handler's Delay.
+	delay time.Duration
+	// stopRequested is set once a shutdown delay began: readiness fails.
+	stopRequested  atomic.Bool
+	metricsHandler http.Handler
 }
 
 // stopMargin is what a stop may take beyond its servers' drain: the stop
@@ -114,7 +120,11 @@ func New(tree *engine.Tree, opts ...Option) (*Manager, error) {
 	for _, w := range settings.Unknown(environ) {
 		m.log.Warn(w)
 	}
-	m.drain = drainBound(cfgs)
+	if err := m.endpointProblems(cfgs); err != nil {
+		closeHandoff(handoff)
+		return nil, err
+	}
+	m.drain, m.delay = drainBound(cfgs), cfgs[0].ShutdownDelay
 	m.bus = engine.New(engine.WithLogger(m.log), engine.WithStopTimeout(max(engine.DefaultStopTimeout, m.drain+stopMargin)))
 	if tree.Bus == nil {
 		tree.Bus = m.bus
@@ -177,6 +187,13 @@ func New(tree *engine.Tree, opts ...Option) (*Manager, error) {
 	}
 	m.bus.SubscribeComponent(serverGroup(m.adapters), engine.PriorityServerStart, engine.PriorityServerStop)
 	m.subscribeUpgrade(handoff)
+	m.bus.Subscribe(plugins.ChannelStopRequested, func(context.Context, any) (any, error) {
+		m.stopRequested.Store(true)
+		return nil, nil
+	}, engine.DefaultPriority-1) // before the others hear of it
+	if m.opts.metrics != nil {
+		m.metricsHandler = m.opts.metrics(m)
+	}
 	return m, nil
 }
 
@@ -237,7 +254,7 @@ func (m *Manager) add(cfg settings.Config) error {
 		tree.ErrorPage, tree.Tracebacks = m.tree.ErrorPage, m.tree.Tracebacks
 		tree.Mount("/", h)
 	}
-	s, err := m.opts.backend(cfg, gateway.New(tree, m.gatewayConfig(cfg)))
+	s, err := m.opts.backend(cfg, m.withEndpoints(cfg, gateway.New(tree, m.gatewayConfig(cfg))))
 	if err != nil {
 		return err
 	}
@@ -342,6 +359,11 @@ func (m *Manager) Run(ctx context.Context) error {
 	signals := m.opts.signals
 	if signals == nil {
 		signals = &plugins.SignalHandler{Hangup: plugins.HangupUpgrade}
+	}
+	if signals.Delay == 0 && m.delay > 0 {
+		h := *signals // the program's handler stays as it was
+		h.Delay = m.delay
+		signals = &h
 	}
 	defer signals.Subscribe(m.bus)()
 

@@ -40,6 +40,9 @@ type options struct {
 	// upgradeTimeout bounds an upgrade's wait for the new process
 	// (plugins.Upgrader.ReadyTimeout).
 	upgradeTimeout time.Duration
+	readyChecks    []healthCheck
+	liveChecks     []healthCheck
+	metrics        func(*Manager) http.Handler
 }
 
 // Plugin is anything that subscribes itself to a bus, as every plugin of

@@ -2,6 +2,7 @@ package plugins
 
 import (
 	"context"
+	"fmt"
 	"math"
 	"os"
 	"strconv"
@@ -43,7 +44,9 @@ const (
 //     and verified serving, with a STATUS= line from Status;
 //   - RELOADING=1 with MONOTONIC_USEC before a graceful reload (SIGHUP,
 //     SIGUSR1), and READY=1 once it is over;
-//   - STOPPING=1 as the stop begins, before the servers drain;
+//   - STOPPING=1 as the stop begins, before the servers drain, and
+//     already as a shutdown delay begins (ChannelStopRequested), with a
+//     STATUS= line and an EXTEND_TIMEOUT_USEC= covering the delay;
 //   - with WatchdogSec= (WATCHDOG_USEC, and WATCHDOG_PID unset or this
 //     process, as daemon.SdWatchdogEnabled reads them), WATCHDOG=1 every
 //     WATCHDOG_USEC/2 while the bus is engine.Started (in the new process of
@@ -105,6 +108,7 @@ func (n *SystemdNotify) Subscribe(b *engine.Bus) (unsubscribe func()) {
 		b.Subscribe(engine.ChannelStop, s.stopping, priorityNotifyFirst),
 		b.Subscribe(engine.ChannelStop, s.stopped, priorityNotifyStopped),
 		b.Subscribe(ChannelHandedOver, s.handedOver, engine.DefaultPriority),
+		b.Subscribe(ChannelStopRequested, s.stopRequested, engine.DefaultPriority),
 	}
 	return func() {
 		for _, u := range unsubs {
@@ -168,6 +172,16 @@ func (s *notifier) ready(context.Context, any) (any, error) {
 // serves: its STOPPING=1 and watchdog pings would speak for the service.
 func (s *notifier) handedOver(context.Context, any) (any, error) {
 	s.muted.Store(true)
+	return nil, nil
+}
+
+// stopRequested sends STOPPING=1 as a shutdown delay begins (the servers
+// serve on, but the service is on its way out), with a status naming the
+// delay and an extension covering it.
+func (s *notifier) stopRequested(_ context.Context, arg any) (any, error) {
+	delay, _ := arg.(time.Duration)
+	s.send(fmt.Sprintf("%s\nSTATUS=stopping: serving on for the shutdown delay (%v)\nEXTEND_TIMEOUT_USEC=%d",
+		daemon.SdNotifyStopping, delay, (delay + extendTimeout).Microseconds()))
 	return nil, nil
 }
 

@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"strconv"
+	"syscall"
 	"testing"
 	"testing/synctest"
 	"time"
@@ -414,4 +415,27 @@ func TestSystemdNotifyRealClock(t *testing.T) {
 	require.Len(t, other, 2, "between the pings: %q", rest)
 	assert.Regexp(t, sdReload, other[0])
 	assert.Equal(t, sdReady, other[1])
+}
+
+// A shutdown delay (ChannelStopRequested) says STOPPING=1 at once, with a
+// status naming the delay and an extension covering it; the stop after it
+// says STOPPING=1 again as its drain begins.
+func TestSystemdNotifyShutdownDelay(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		conn := sdSocket(t)
+		b := newBus(t)
+		t.Cleanup((&SystemdNotify{Status: sdStatus}).Subscribe(b))
+		require.NoError(t, b.Start(t.Context()))
+		synctest.Wait()
+		require.Equal(t, []string{"READY=1\nSTATUS=serving: test"}, sdDrain(t, conn))
+
+		sigs, _ := signalSetup(t, b, &SignalHandler{Delay: 3 * time.Second})
+		sigs <- syscall.SIGTERM
+		synctest.Wait()
+		assert.Equal(t, []string{"STOPPING=1\nSTATUS=stopping: serving on for the shutdown delay (3s)\nEXTEND_TIMEOUT_USEC=13000000"}, sdDrain(t, conn))
+		require.NoError(t, b.Block(t.Context()))
+		msgs := sdDrain(t, conn)
+		require.NotEmpty(t, msgs)
+		assert.Equal(t, "STOPPING=1", msgs[0], "the drain after the delay")
+	})
 }

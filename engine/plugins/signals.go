@@ -8,6 +8,7 @@ import (
 	"sync"
 	"sync/atomic"
 	"syscall"
+	"time"
 
 	"github.com/seed-49a6713b/cherrygo/engine"
 )
@@ -38,6 +39,12 @@ const (
 	// nothing else happens.
 	HangupUpgrade
 )
+
+// ChannelStopRequested is published when a SIGTERM or SIGINT begins a stop
+// that waits for SignalHandler.Delay first, with the delay (a
+// time.Duration) as its argument: readiness checks fail from then on, and
+// systemd hears STOPPING=1, while the servers go on serving.
+const ChannelStopRequested = "stop-requested"
 
 // handledSignals are the signals SignalHandler asks os/signal for, with the
 // channel names they are published on.
@@ -76,6 +83,12 @@ func SignalName(sig os.Signal) string {
 // engine.DefaultPriority, so a program can add its own before or after
 // them.
 //
+// With a Delay, a SIGTERM or SIGINT publishes ChannelStopRequested and the
+// servers go on serving for Delay before the exit begins (the shutdown
+// delay of a service behind a load balancer, which needs that long to stop
+// sending new requests); a second SIGTERM or SIGINT during the delay skips
+// the rest of it.
+//
 // Only SIGINT escalates: a second SIGTERM while exiting does nothing more,
 // as a service manager that sent it escalates to SIGKILL on its own
 // schedule (systemd's TimeoutStopSec).
@@ -95,6 +108,11 @@ type SignalHandler struct {
 	// this is the only place in the kit that ends the process itself (see
 	// the package documentation).
 	Exit func(code int)
+
+	// Delay is how long a stop asked for by SIGTERM or SIGINT (or by
+	// SIGHUP with HangupExit) keeps serving before the bus exits
+	// (SERVER_SHUTDOWN_DELAY). Zero exits at once.
+	Delay time.Duration
 }
 
 // Subscribe installs the handler: it asks os/signal for SIGTERM, SIGINT,
@@ -107,11 +125,13 @@ type SignalHandler struct {
 // the goroutine to end and removes the listeners. It is idempotent.
 func (h *SignalHandler) Subscribe(b *engine.Bus) (unsubscribe func()) {
 	r := &signalRun{
-		bus:  b,
-		log:  b.Logger(),
-		exit: h.Exit,
-		quit: make(chan struct{}),
-		done: make(chan struct{}),
+		bus:   b,
+		log:   b.Logger(),
+		exit:  h.Exit,
+		delay: h.Delay,
+		skip:  make(chan struct{}),
+		quit:  make(chan struct{}),
+		done:  make(chan struct{}),
 	}
 	if r.exit == nil {
 		r.exit = os.Exit
@@ -129,7 +149,7 @@ func (h *SignalHandler) Subscribe(b *engine.Bus) (unsubscribe func()) {
 		src = own
 	}
 
-	hup := r.exit0
+	hup := r.hangupExit
 	switch h.Hangup {
 	case HangupGraceful:
 		hup = r.graceful
@@ -139,7 +159,7 @@ func (h *SignalHandler) Subscribe(b *engine.Bus) (unsubscribe func()) {
 		hup = r.upgrade
 	}
 	unsubs := []func(){
-		b.Subscribe("SIGTERM", r.exit0, engine.DefaultPriority),
+		b.Subscribe("SIGTERM", r.terminate, engine.DefaultPriority),
 		b.Subscribe("SIGINT", r.interrupt, engine.DefaultPriority),
 		b.Subscribe("SIGHUP", hup, engine.DefaultPriority),
 		b.Subscribe("SIGUSR1", r.graceful, engine.DefaultPriority),
@@ -169,6 +189,12 @@ type signalRun struct {
 	exit func(code int)
 
 	exiting atomic.Bool // an exit was requested by a signal
+	delay   time.Duration
+
+	mu       sync.Mutex
+	delaying bool          // the shutdown delay runs; guarded by mu
+	skip     chan struct{} // closed to cut the delay short
+	skipped  bool          // skip is closed; guarded by mu
 
 	quit chan struct{} // closed by unsubscribe
 	done chan struct{} // closed when loop returns
@@ -193,22 +219,80 @@ func (r *signalRun) loop(src <-chan os.Signal) {
 	}
 }
 
-func (r *signalRun) exit0(context.Context, any) (any, error) {
-	r.exiting.Store(true)
-	r.bus.RequestExit(0)
+func (r *signalRun) terminate(ctx context.Context, _ any) (any, error) {
+	r.stop(ctx, "SIGTERM")
+	return nil, nil
+}
+
+func (r *signalRun) hangupExit(ctx context.Context, _ any) (any, error) {
+	r.stop(ctx, "SIGHUP")
 	return nil, nil
 }
 
 // interrupt exits, or forces the exit when the bus is already on its way
-// out.
-func (r *signalRun) interrupt(ctx context.Context, arg any) (any, error) {
+// out; during the shutdown delay it skips the rest of the delay instead.
+func (r *signalRun) interrupt(ctx context.Context, _ any) (any, error) {
+	if r.cutDelay("SIGINT") {
+		return nil, nil
+	}
 	state := r.bus.State()
 	if r.exiting.Load() || state == engine.Exiting {
 		r.log.Warn("second interrupt while exiting: forcing exit", "code", ForcedExitCode, "state", state.String())
 		r.exit(ForcedExitCode)
 		return nil, nil
 	}
-	return r.exit0(ctx, arg)
+	r.stop(ctx, "SIGINT")
+	return nil, nil
+}
+
+// stop exits the bus, after the shutdown delay when there is one and the
+// bus serves: a second stop signal during the delay cuts it short.
+func (r *signalRun) stop(ctx context.Context, by string) {
+	if r.cutDelay(by) {
+		return
+	}
+	if r.exiting.Swap(true) || r.delay <= 0 || r.bus.State() != engine.Started {
+		r.log.Info("stop requested", "by", by)
+		r.bus.RequestExit(0)
+		return
+	}
+	r.mu.Lock()
+	r.delaying = true
+	r.mu.Unlock()
+	r.log.Info("stop requested: shutdown delay begins, serving on with readiness failing", "by", by, "delay", r.delay)
+	_, _ = r.bus.Publish(ctx, ChannelStopRequested, r.delay)
+	begin := time.Now()
+	r.bus.Go(func(ctx context.Context) {
+		t := time.NewTimer(r.delay)
+		defer t.Stop()
+		select {
+		case <-t.C:
+			r.log.Info("shutdown delay over: draining", "delay", r.delay)
+		case <-r.skip:
+			r.log.Info("shutdown delay cut short by a second stop signal: draining", "after", time.Since(begin).Round(time.Millisecond))
+		case <-ctx.Done():
+			return // the bus exits already
+		}
+		r.mu.Lock()
+		r.delaying = false
+		r.mu.Unlock()
+		r.bus.RequestExit(0)
+	})
+}
+
+// cutDelay ends a running shutdown delay and reports whether there was one.
+func (r *signalRun) cutDelay(by string) bool {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if !r.delaying {
+		return false
+	}
+	if !r.skipped {
+		r.skipped = true
+		r.log.Info("second stop signal during the shutdown delay: skipping the rest", "by", by)
+		close(r.skip)
+	}
+	return true
 }
 
 func (r *signalRun) restart(context.Context, any) (any, error) {

@@ -8,6 +8,7 @@ import (
 	"syscall"
 	"testing"
 	"testing/synctest"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -285,4 +286,87 @@ func TestSignalTerminateThenHangupExits(t *testing.T) {
 	require.NoError(t, b.Block(ctx))
 	assert.Empty(t, execs, "SIGHUP after SIGTERM re-executed the program")
 	assert.Equal(t, 0, b.ExitCode())
+}
+
+// With a Delay, SIGTERM publishes ChannelStopRequested at once and the bus
+// serves on (Started) for exactly the delay, then exits with code 0.
+func TestSignalTerminateAfterDelay(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		b := newBus(t)
+		requested, got := notify(2)
+		t.Cleanup(b.Subscribe(ChannelStopRequested, requested, engine.DefaultPriority))
+		require.NoError(t, b.Start(t.Context()))
+		sigs, exits := signalSetup(t, b, &SignalHandler{Delay: 5 * time.Second})
+		begin := time.Now()
+		sigs <- syscall.SIGTERM
+		synctest.Wait()
+		select {
+		case d := <-got:
+			assert.Equal(t, 5*time.Second, d, "the delay is the argument")
+		default:
+			t.Fatal("no stop-requested publish")
+		}
+		assert.Equal(t, engine.Started, b.State(), "serving on during the delay")
+
+		time.Sleep(5*time.Second - time.Millisecond)
+		synctest.Wait()
+		assert.Equal(t, engine.Started, b.State(), "still serving just before the delay ends")
+		require.NoError(t, b.Block(t.Context()))
+		assert.Equal(t, 5*time.Second, time.Since(begin), "the exit begins when the delay is over")
+		assert.Equal(t, 0, b.ExitCode())
+		assert.Empty(t, exits)
+		assert.Empty(t, got, "one publish")
+	})
+}
+
+// A second SIGTERM or SIGINT during the delay skips the rest of it, and is
+// not a forced exit.
+func TestSignalSecondStopSkipsDelay(t *testing.T) {
+	for _, second := range []syscall.Signal{syscall.SIGTERM, syscall.SIGINT} {
+		t.Run(SignalName(second), func(t *testing.T) {
+			synctest.Test(t, func(t *testing.T) {
+				b := newBus(t)
+				require.NoError(t, b.Start(t.Context()))
+				sigs, exits := signalSetup(t, b, &SignalHandler{Delay: time.Minute})
+				begin := time.Now()
+				sigs <- syscall.SIGTERM
+				synctest.Wait()
+				time.Sleep(2 * time.Second)
+				sigs <- second
+				require.NoError(t, b.Block(t.Context()))
+				assert.Equal(t, 2*time.Second, time.Since(begin), "the exit begins at the second signal")
+				assert.Equal(t, 0, b.ExitCode())
+				assert.Empty(t, exits, "a signal during the delay does not force the exit")
+			})
+		})
+	}
+}
+
+// A SIGINT after the delay, while the drain runs, forces the exit as
+// without a delay.
+func TestSignalInterruptAfterDelayForcesExit(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		b := newBus(t)
+		release := make(chan struct{})
+		t.Cleanup(b.Subscribe(engine.ChannelStop, engine.Func(func(context.Context) error {
+			<-release // a drain that hangs
+			return nil
+		}), engine.DefaultPriority))
+		require.NoError(t, b.Start(t.Context()))
+		sigs, exits := signalSetup(t, b, &SignalHandler{Delay: time.Second})
+		sigs <- syscall.SIGTERM
+		time.Sleep(time.Second)
+		synctest.Wait()
+		assert.Equal(t, engine.Stopping, b.State(), "the drain began")
+		sigs <- syscall.SIGINT
+		synctest.Wait()
+		select {
+		case code := <-exits:
+			assert.Equal(t, ForcedExitCode, code)
+		default:
+			t.Fatal("no forced exit")
+		}
+		close(release)
+		require.NoError(t, b.Block(t.Context()))
+	})
 }
