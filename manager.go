@@ -254,7 +254,7 @@ func (m *Manager) add(cfg settings.Config) error {
 		tree.ErrorPage, tree.Tracebacks = m.tree.ErrorPage, m.tree.Tracebacks
 		tree.Mount("/", h)
 	}
-	s, err := m.opts.backend(cfg, m.withEndpoints(cfg, gateway.New(tree, m.gatewayConfig(cfg))))
+	s, err := m.opts.backend(cfg, m.withEndpoints(cfg, m.wrap(cfg.Name, gateway.New(tree, m.gatewayConfig(cfg)))))
 	if err != nil {
 		return err
 	}

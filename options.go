@@ -43,6 +43,7 @@ type options struct {
 	readyChecks    []healthCheck
 	liveChecks     []healthCheck
 	metrics        func(*Manager) http.Handler
+	middleware     []func(server string, next http.Handler) http.Handler // WithMiddleware's, outermost first
 }
 
 // Plugin is anything that subscribes itself to a bus, as every plugin of
