@@ -294,6 +294,7 @@ func (m *Manager) gatewayConfig(cfg settings.Config) gateway.Config {
 		QueueTimeout:    cfg.AcceptedQueueTimeout,
 		ProtocolVersion: cfg.ProtocolVersion,
 		ReverseDNS:      cfg.ReverseDNS,
+		TrustedProxies:  gateway.Proxies{Prefixes: cfg.TrustedProxies.Prefixes, Unix: cfg.TrustedProxies.Unix},
 		ServerName:      cfg.Name,
 		Logger:          m.log,
 	}

@@ -9,7 +9,8 @@ import (
 
 // Config holds the per-request policies the gateway applies in front of the
 // engine. The zero value applies none of them: no body limit, no
-// concurrency limit, HTTP/1.1, no access log, no statistics.
+// concurrency limit, HTTP/1.1, no trusted proxies, no access log, no
+// statistics.
 //
 // Error pages, tracebacks and the bus's before_request/after_request
 // channels are set on the engine.Tree (ErrorPage, Tracebacks, Bus), which
@@ -28,6 +29,10 @@ type Config struct {
 	ProtocolVersion string
 	// ReverseDNS resolves the client's host name.
 	ReverseDNS bool
+	// TrustedProxies are the proxies whose Forwarded, X-Forwarded-For and
+	// X-Forwarded-Proto headers give the client's address and scheme (see
+	// Forwarded). Empty: nobody's, the headers change nothing.
+	TrustedProxies Proxies
 	// Statistics, when non-nil, counts requests per server and app.
 	Statistics *Statistics
 	// ServerName names the server in statistics ("" for the default).

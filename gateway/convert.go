@@ -7,8 +7,10 @@ import (
 )
 
 // Convert fills dst, a new engine request, from r: method,
-// path (all of it in PathInfo, ScriptName ""), query, protocols, scheme,
-// host, the client's address, and r's own header map, body and context,
+// path (all of it in PathInfo, ScriptName ""), query, protocols, scheme
+// (see Scheme: a trusted proxy's, as Forwarded found it, else the
+// connection's), host, the client's address (r.RemoteAddr, which
+// Forwarded may have set), and r's own header map, body and context,
 // which are shared, never copied. serverProtocol is the server's highest
 // protocol ("" for HTTP/1.1). The local address is read from r's context
 // only when dst.Local is called. Convert does no reverse DNS, does not
@@ -21,11 +23,7 @@ func Convert(dst *engine.Request, r *http.Request, serverProtocol string) {
 	}
 	dst.Protocol = r.Proto
 	dst.ServerProtocol = serverProtocol
-	if r.TLS != nil {
-		dst.Scheme = "https"
-	} else {
-		dst.Scheme = "http"
-	}
+	dst.Scheme = Scheme(r)
 	dst.Host = r.Host
 	dst.Header = r.Header
 	dst.Body = r.Body

@@ -49,6 +49,12 @@
 //     request whose client leaves quits the queue.
 //   - Protocol("HTTP/1.0") makes an HTTP/1.1 server answer as HTTP/1.0:
 //     HTTP/1.0 status line, no chunked bodies, connection closed.
+//   - Forwarded (with Config.TrustedProxies) takes the client's address
+//     and scheme from the Forwarded or X-Forwarded-For and
+//     X-Forwarded-Proto headers of a trusted proxy, the rightmost address
+//     that is not itself a trusted proxy, and ignores them from anyone
+//     else; the handlers below get a copy of the request with that
+//     RemoteAddr, and Scheme tells them the scheme.
 //   - Recover turns a handler's panic into a logged 500, or into an
 //     aborted connection when the response had already started.
 //   - AccessLog (and AccessLogger) writes one Combined Log Format line per
@@ -75,7 +81,7 @@
 // Outermost first, the recommended order, for New and for programs that
 // compose the policies by hand:
 //
-//	Protocol → Statistics → AccessLog → Recover → ThreadPool → MaxBodySize → app
+//	Protocol → Forwarded → Statistics → AccessLog → Recover → ThreadPool → MaxBodySize → app
 //
 // Protocol comes first, for two reasons. It has to change the server's own
 // *http.Request (net/http picks the status line and the framing from it),
@@ -83,7 +89,11 @@
 // and every answer the other policies give, the pool's 503, the body
 // limit's 413 and Recover's 500 included, must go out in the downgraded
 // protocol like the app's. With chi or a ServeMux, put Protocol before
-// the router. Statistics and the access log come next so that they see
+// the router. Forwarded comes next: it hands on a copy of the request
+// with the client's address, which everything after it, the access log,
+// statistics, reverse DNS and the engine request, then reports; a
+// request from an untrusted peer is passed on as it is. Statistics and
+// the access log come next so that they see
 // every request as the client saw it, including the 503s of the pool, the
 // 413s of the body limit and the 500s of Recover, and they time the
 // queueing too. Recover comes next so that a panic anywhere below, in the

@@ -6,6 +6,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
+	"net/netip"
 	"os"
 	"strings"
 	"time"
@@ -29,6 +30,7 @@ func Example_policies() {
 	h = gateway.Recover(logger)(h)
 	h = gateway.AccessLog(os.Stdout)(h)
 	h = stats.Middleware("", "/")(h)
+	h = gateway.Forwarded(gateway.Proxies{Prefixes: []netip.Prefix{netip.MustParsePrefix("10.0.0.0/8")}})(h)
 	h = gateway.Protocol("HTTP/1.1")(h)
 
 	srv := &http.Server{Addr: "127.0.0.1:8080", Handler: h}
@@ -81,6 +83,28 @@ func ExamplePool() {
 	// Output:
 	// in flight: 1
 	// after: 0 waiting: 0
+}
+
+// Behind a load balancer on 10.0.0.0/8: the application sees the
+// client's address and scheme from X-Forwarded-For and X-Forwarded-Proto
+// (or Forwarded), walking the list from the right past the trusted
+// proxies. From any other peer the headers change nothing.
+func ExampleForwarded() {
+	trusted := gateway.Proxies{Prefixes: []netip.Prefix{netip.MustParsePrefix("10.0.0.0/8")}}
+	h := gateway.Forwarded(trusted)(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		fmt.Println(r.RemoteAddr, gateway.Scheme(r))
+	}))
+
+	for _, peer := range []string{"10.0.0.2:41000", "198.51.100.7:41000"} {
+		req := httptest.NewRequest(http.MethodGet, "/", nil)
+		req.RemoteAddr = peer
+		req.Header.Set("X-Forwarded-For", "192.0.2.1, 203.0.113.9, 10.1.1.1")
+		req.Header.Set("X-Forwarded-Proto", "https")
+		h.ServeHTTP(httptest.NewRecorder(), req)
+	}
+	// Output:
+	// 203.0.113.9:0 https
+	// 198.51.100.7:41000 http
 }
 
 // An HTTP/1.0 server: put Protocol before the router, which copies the

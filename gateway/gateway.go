@@ -54,7 +54,7 @@ func (g *gateway) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 // policies wraps h in the policies cfg switches on, outermost first
 // (the order gateway's package doc explains):
 //
-//	Protocol → Statistics → AccessLog → Recover → ThreadPool → MaxBodySize → h
+//	Protocol → Forwarded → Statistics → AccessLog → Recover → ThreadPool → MaxBodySize → h
 //
 // The engine answers the app's panics itself, so Recover is only added
 // when the access log or statistics are on: it turns a panic in the
@@ -77,6 +77,9 @@ func policies(cfg Config, h http.Handler) http.Handler {
 	if cfg.Statistics != nil {
 		h = cfg.Statistics.Middleware(cfg.ServerName, "")(h)
 	}
+	// Everything below sees the client's address; a copy of the request
+	// carries it, so it comes after Protocol.
+	h = Forwarded(cfg.TrustedProxies)(h)
 	// Outermost: it changes the server's own *http.Request, and every
 	// answer below (the pool's 503, the body limit's 413, Recover's 500)
 	// must go out in the downgraded protocol too.

@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/seed-49a6713b/cherrygo/adapter"
+	"github.com/seed-49a6713b/cherrygo/adapter/settings"
 )
 
 // ErrRunning is returned by Start when the server is already starting or
@@ -48,6 +49,10 @@ type runSettings struct {
 	http2           bool
 	h2c             bool
 	fastCGI         bool
+	// proxyProtocol reads a PROXY header from trustedProxies' connections
+	// (see proxyListener).
+	proxyProtocol  bool
+	trustedProxies settings.Proxies
 }
 
 // core is what every backend shares: one net/http.Server per run over the
@@ -133,7 +138,7 @@ func (c *core) Start() error {
 		r.srv = c.newHTTPServer(r.tracker)
 	}
 	for _, l := range ls {
-		r.accepting = append(r.accepting, &trackingListener{Listener: l, t: r.tracker, noDelay: c.settings.noDelay, timeout: c.settings.socketTimeout, accepted: make(chan struct{}, 1), shared: c.shared})
+		r.accepting = append(r.accepting, &trackingListener{Listener: c.proxied(l), t: r.tracker, noDelay: c.settings.noDelay, timeout: c.settings.socketTimeout, accepted: make(chan struct{}, 1), shared: c.shared})
 	}
 	r.serving.Add(len(ls))
 	c.state = stateServing

@@ -92,6 +92,36 @@
 // used. NODELAY false switches TCP_NODELAY off on
 // accepted connections (Go switches it on).
 //
+// # PROXY protocol
+//
+// With PROXY_PROTOCOL on, every socket of the server (TCP or unix, plain
+// or TLS) reads HAProxy's PROXY protocol, v1 or v2 (with
+// github.com/pires/go-proxyproto), from the peers TRUSTED_PROXIES lists:
+// a connection from one of them must begin with a PROXY header, sent
+// before anything else (before the TLS handshake too), and its header's
+// source address becomes the connection's RemoteAddr, so r.RemoteAddr,
+// the engine request's client address, the access log and the gateway's
+// Forwarded policy all see the client (and LocalAddr becomes the header's
+// destination). Headers are accepted from trusted peers only:
+//
+//   - a trusted peer that sends no header within SOCKET_TIMEOUT (5 s when
+//     that is 0), or a malformed one, is closed without an answer;
+//   - an untrusted peer that sends a header is closed without an answer:
+//     its header is refused, never skipped;
+//   - an untrusted peer that sends no header is served as usual, with its
+//     own address, so clients may reach the port directly too.
+//
+// A trusted proxy's own health checks must send a header as well; a
+// PROXY v2 LOCAL header (HAProxy's check-send-proxy) keeps the peer's
+// address. With FastCGI the client's address comes from the web server's
+// REMOTE_ADDR instead, and the header only decides who is served.
+//
+// The header is read by the connection's own goroutine when net/http
+// first asks for its address, never in Accept, so a slow peer holds up
+// nobody else. The wrapping sits under the connection tracker: a
+// connection that has not sent its header yet counts as new and silent,
+// and Stop closes it after StopGrace like any other.
+//
 // # Stopping
 //
 // Stop closes the listeners, closes at once every connection that carries

@@ -29,7 +29,7 @@ var refuseSYN = []unix.SockFilter{
 // port closed by then: refused, with nothing sent. It reports whether the
 // filter is on.
 func stopHandshakes(l net.Listener) bool {
-	tl, ok := l.(*net.TCPListener)
+	tl, ok := socketListener(l).(*net.TCPListener)
 	if !ok {
 		return false
 	}

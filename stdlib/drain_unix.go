@@ -33,7 +33,7 @@ func readable(c net.Conn) (pending, known bool) {
 // queued reports whether the listening socket l has connections waiting in
 // its accept queue. known is false when that cannot be told.
 func queued(l net.Listener) (waiting, known bool) {
-	sc, ok := l.(syscall.Conn)
+	sc, ok := socketListener(l).(syscall.Conn)
 	if !ok {
 		return false, false
 	}

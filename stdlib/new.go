@@ -50,6 +50,8 @@ func initCore(c *core, cfg settings.Config, h http.Handler, o *options) error {
 		http2:           cfg.HTTP2,
 		h2c:             o.h2c,
 		fastCGI:         o.fastCGI,
+		proxyProtocol:   cfg.ProxyProtocol,
+		trustedProxies:  cfg.TrustedProxies,
 	}
 	c.log, c.handler, c.settings, c.tlsConfig = o.log, h, s, tlsConfig
 	c.inherited, c.owned = o.inherited, o.owned
