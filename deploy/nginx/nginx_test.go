@@ -316,3 +316,111 @@ func drive(ctx context.Context, url string, clients int) *load {
 	l.wait = wg.Wait
 	return l
 }
+
+// unix.conf in front of examples/hello on a unix socket: nginx's worker
+// connects with the socket's default mode (0660) when it runs in the
+// socket's group, as the file's comment says.
+func TestUnixSocketBehindNginx(t *testing.T) {
+	nginx, err := exec.LookPath("nginx")
+	if err != nil {
+		nginx, err = exec.LookPath("/usr/sbin/nginx")
+	}
+	if err != nil {
+		t.Skip("nginx is not installed (Debian: apt-get install nginx-light; .ci/run does)")
+	}
+	bin := buildHello(t)
+	dir, err := os.MkdirTemp("", "cgnx") // short: a unix socket path
+	require.NoError(t, err)
+	t.Cleanup(func() { os.RemoveAll(dir) })
+	require.NoError(t, os.Chmod(dir, 0o755)) // nginx's worker must reach the socket
+	sock := filepath.Join(dir, "hello.sock")
+
+	cmd := exec.Command(bin)
+	cmd.Env = append(os.Environ(), "SERVER_SOCKET_FILE="+sock)
+	stderr, err := cmd.StderrPipe()
+	require.NoError(t, err)
+	require.NoError(t, cmd.Start())
+	in := &instance{cmd: cmd, exited: make(chan error, 1), lines: make(chan string, 256)}
+	served := make(chan struct{})
+	go func() {
+		sc := bufio.NewScanner(stderr)
+		once := sync.Once{}
+		for sc.Scan() {
+			if servingRe.MatchString(sc.Text()) {
+				once.Do(func() { close(served) })
+			}
+		}
+		in.exited <- cmd.Wait()
+	}()
+	select {
+	case <-served:
+	case <-time.After(20 * time.Second):
+		_ = cmd.Process.Kill()
+		t.Fatal("hello not serving on its unix socket in 20s")
+	}
+	defer in.stop(t)
+
+	front := freePort(t)
+	conf := readFile(t, "unix.conf")
+	conf = strings.Replace(conf, "server unix:/run/hello/hello.sock;", "server unix:"+sock+";", 1)
+	conf = strings.Replace(conf, "listen 80;", "listen 127.0.0.1:"+strconv.Itoa(front)+";", 1)
+	require.Contains(t, conf, "server unix:"+sock+";")
+	require.NoError(t, os.WriteFile(filepath.Join(dir, "unix.conf"), []byte(conf), 0o644))
+	// The worker runs as this process's user and group when that is not
+	// root, else as root's group: the socket's group either way.
+	user := ""
+	if os.Getuid() == 0 {
+		user = "user nobody root;"
+	}
+	main := fmt.Sprintf(`%[3]s
+worker_processes 1;
+pid %[1]s/nginx.pid;
+error_log %[1]s/error.log info;
+events { worker_connections 64; }
+http {
+    access_log off;
+    client_body_temp_path %[1]s/body;
+    proxy_temp_path %[1]s/proxy;
+    fastcgi_temp_path %[1]s/fastcgi;
+    uwsgi_temp_path %[1]s/uwsgi;
+    scgi_temp_path %[1]s/scgi;
+    include %[1]s/unix.conf;
+}
+`, dir, "", user)
+	confPath := filepath.Join(dir, "nginx.conf")
+	require.NoError(t, os.WriteFile(confPath, []byte(main), 0o644))
+	ng := exec.Command(nginx, "-p", dir, "-c", confPath, "-g", "daemon off;")
+	ng.Stderr = os.Stderr
+	require.NoError(t, ng.Start())
+	done := make(chan error, 1)
+	go func() { done <- ng.Wait() }()
+	defer func() {
+		_ = ng.Process.Signal(syscall.SIGQUIT)
+		<-done
+	}()
+	addr := "127.0.0.1:" + strconv.Itoa(front)
+	for i := 0; ; i++ {
+		c, err := net.DialTimeout("tcp", addr, time.Second)
+		if err == nil {
+			c.Close()
+			break
+		}
+		require.Less(t, i, 200, "nginx does not listen on %s: %v", addr, err)
+		select {
+		case err := <-done:
+			t.Fatalf("nginx exited: %v", err)
+		case <-time.After(50 * time.Millisecond): // a bounded probe's backoff
+		}
+	}
+	tr := &http.Transport{}
+	defer tr.CloseIdleConnections()
+	for range 3 {
+		resp, err := (&http.Client{Transport: tr, Timeout: 10 * time.Second}).Get("http://" + addr + "/")
+		require.NoError(t, err)
+		b, err := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		require.NoError(t, err)
+		require.Equal(t, http.StatusOK, resp.StatusCode, "%s; nginx error log:\n%s", b, readFile(t, filepath.Join(dir, "error.log")))
+		assert.Equal(t, "Hello, world!", string(b))
+	}
+}
