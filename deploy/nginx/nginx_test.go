@@ -31,13 +31,7 @@ import (
 // keep-alive on and off. The same runs with no delay are reported, not
 // asserted.
 func TestRollingRestartBehindNginx(t *testing.T) {
-	nginx, err := exec.LookPath("nginx")
-	if err != nil {
-		nginx, err = exec.LookPath("/usr/sbin/nginx") // not on a user's PATH
-	}
-	if err != nil {
-		t.Skip("nginx is not installed (Debian: apt-get install nginx-light; .ci/run does)")
-	}
+	nginx := lookNginx(t)
 	if testing.Short() {
 		t.Skip("-short: the rolling restarts take 40 s")
 	}
@@ -107,6 +101,19 @@ func TestRollingRestartBehindNginx(t *testing.T) {
 	}
 }
 
+// lookNginx finds nginx, or skips the test.
+func lookNginx(t *testing.T) string {
+	t.Helper()
+	nginx, err := exec.LookPath("nginx")
+	if err != nil {
+		nginx, err = exec.LookPath("/usr/sbin/nginx") // not on a user's PATH
+	}
+	if err != nil {
+		t.Skip("nginx is not installed (Debian: apt-get install nginx-light; .ci/run does)")
+	}
+	return nginx
+}
+
 // buildHello builds examples/hello into a temporary directory.
 func buildHello(t *testing.T) string {
 	t.Helper()
@@ -136,7 +143,6 @@ func readFile(t *testing.T, name string) string {
 type instance struct {
 	cmd    *exec.Cmd
 	exited chan error
-	lines  chan string
 }
 
 var servingRe = regexp.MustCompile(`msg=serving url=`)
@@ -145,12 +151,19 @@ var servingRe = regexp.MustCompile(`msg=serving url=`)
 // it serves.
 func startInstance(t *testing.T, bin string, port int, env []string) *instance {
 	t.Helper()
+	return startProcess(t, bin, append([]string{"SERVER_SOCKET_HOST=127.0.0.1", "SERVER_SOCKET_PORT=" + strconv.Itoa(port)}, env...))
+}
+
+// startProcess runs bin with env added to this process's environment and
+// returns once it logged that it serves.
+func startProcess(t *testing.T, bin string, env []string) *instance {
+	t.Helper()
 	cmd := exec.Command(bin)
-	cmd.Env = append(os.Environ(), append([]string{"SERVER_SOCKET_HOST=127.0.0.1", "SERVER_SOCKET_PORT=" + strconv.Itoa(port)}, env...)...)
+	cmd.Env = append(os.Environ(), env...)
 	stderr, err := cmd.StderrPipe()
 	require.NoError(t, err)
 	require.NoError(t, cmd.Start())
-	in := &instance{cmd: cmd, exited: make(chan error, 1), lines: make(chan string, 256)}
+	in := &instance{cmd: cmd, exited: make(chan error, 1)}
 	served := make(chan struct{})
 	go func() {
 		sc := bufio.NewScanner(stderr)
@@ -158,10 +171,6 @@ func startInstance(t *testing.T, bin string, port int, env []string) *instance {
 		for sc.Scan() {
 			if servingRe.MatchString(sc.Text()) {
 				once.Do(func() { close(served) })
-			}
-			select {
-			case in.lines <- sc.Text():
-			default:
 			}
 		}
 		in.exited <- cmd.Wait()
@@ -175,9 +184,9 @@ func startInstance(t *testing.T, bin string, port int, env []string) *instance {
 	case <-served:
 	case err := <-in.exited:
 		in.exited <- err
-		t.Fatalf("instance on port %d exited before serving: %v", port, err)
+		t.Fatalf("%v exited before serving: %v", env, err)
 	case <-time.After(20 * time.Second):
-		t.Fatalf("instance on port %d not serving in 20s", port)
+		t.Fatalf("%v: not serving in 20s", env)
 	}
 	return in
 }
@@ -210,8 +219,19 @@ func startNginx(t *testing.T, nginx, dir string, front int, ports []int, keepAli
 	}
 	require.NotContains(t, pool, ":808", "every address replaced")
 	require.NoError(t, os.WriteFile(filepath.Join(dir, "pool.conf"), []byte(pool), 0o644))
+	return runNginx(t, nginx, dir, front, "", "pool.conf")
+}
+
+// runNginx runs nginx with a main configuration under dir (pid, logs and
+// temporary files there) that says user (if not empty) and includes the
+// file include of dir in its http block; nginx is stopped gracefully when
+// the test ends. It returns once nginx listens on front, with the error
+// log's path.
+func runNginx(t *testing.T, nginx, dir string, front int, user, include string) string {
+	t.Helper()
 	errorLog := filepath.Join(dir, "error.log")
-	conf := fmt.Sprintf(`worker_processes 1;
+	conf := fmt.Sprintf(`%[4]s
+worker_processes 1;
 pid %[1]s/nginx.pid;
 error_log %[2]s info;
 events { worker_connections 1024; }
@@ -222,9 +242,9 @@ http {
     fastcgi_temp_path %[1]s/fastcgi;
     uwsgi_temp_path %[1]s/uwsgi;
     scgi_temp_path %[1]s/scgi;
-    include %[1]s/pool.conf;
+    include %[1]s/%[3]s;
 }
-`, dir, errorLog)
+`, dir, errorLog, include, user)
 	confPath := filepath.Join(dir, "nginx.conf")
 	require.NoError(t, os.WriteFile(confPath, []byte(conf), 0o644))
 	out, err := exec.Command(nginx, "-t", "-p", dir, "-c", confPath).CombinedOutput()
@@ -321,13 +341,7 @@ func drive(ctx context.Context, url string, clients int) *load {
 // connects with the socket's default mode (0660) when it runs in the
 // socket's group, as the file's comment says.
 func TestUnixSocketBehindNginx(t *testing.T) {
-	nginx, err := exec.LookPath("nginx")
-	if err != nil {
-		nginx, err = exec.LookPath("/usr/sbin/nginx")
-	}
-	if err != nil {
-		t.Skip("nginx is not installed (Debian: apt-get install nginx-light; .ci/run does)")
-	}
+	nginx := lookNginx(t)
 	bin := buildHello(t)
 	dir, err := os.MkdirTemp("", "cgnx") // short: a unix socket path
 	require.NoError(t, err)
@@ -335,29 +349,7 @@ func TestUnixSocketBehindNginx(t *testing.T) {
 	require.NoError(t, os.Chmod(dir, 0o755)) // nginx's worker must reach the socket
 	sock := filepath.Join(dir, "hello.sock")
 
-	cmd := exec.Command(bin)
-	cmd.Env = append(os.Environ(), "SERVER_SOCKET_FILE="+sock)
-	stderr, err := cmd.StderrPipe()
-	require.NoError(t, err)
-	require.NoError(t, cmd.Start())
-	in := &instance{cmd: cmd, exited: make(chan error, 1), lines: make(chan string, 256)}
-	served := make(chan struct{})
-	go func() {
-		sc := bufio.NewScanner(stderr)
-		once := sync.Once{}
-		for sc.Scan() {
-			if servingRe.MatchString(sc.Text()) {
-				once.Do(func() { close(served) })
-			}
-		}
-		in.exited <- cmd.Wait()
-	}()
-	select {
-	case <-served:
-	case <-time.After(20 * time.Second):
-		_ = cmd.Process.Kill()
-		t.Fatal("hello not serving on its unix socket in 20s")
-	}
+	in := startProcess(t, bin, []string{"SERVER_SOCKET_FILE=" + sock})
 	defer in.stop(t)
 
 	front := freePort(t)
@@ -372,46 +364,8 @@ func TestUnixSocketBehindNginx(t *testing.T) {
 	if os.Getuid() == 0 {
 		user = "user nobody root;"
 	}
-	main := fmt.Sprintf(`%[3]s
-worker_processes 1;
-pid %[1]s/nginx.pid;
-error_log %[1]s/error.log info;
-events { worker_connections 64; }
-http {
-    access_log off;
-    client_body_temp_path %[1]s/body;
-    proxy_temp_path %[1]s/proxy;
-    fastcgi_temp_path %[1]s/fastcgi;
-    uwsgi_temp_path %[1]s/uwsgi;
-    scgi_temp_path %[1]s/scgi;
-    include %[1]s/unix.conf;
-}
-`, dir, "", user)
-	confPath := filepath.Join(dir, "nginx.conf")
-	require.NoError(t, os.WriteFile(confPath, []byte(main), 0o644))
-	ng := exec.Command(nginx, "-p", dir, "-c", confPath, "-g", "daemon off;")
-	ng.Stderr = os.Stderr
-	require.NoError(t, ng.Start())
-	done := make(chan error, 1)
-	go func() { done <- ng.Wait() }()
-	defer func() {
-		_ = ng.Process.Signal(syscall.SIGQUIT)
-		<-done
-	}()
+	errorLog := runNginx(t, nginx, dir, front, user, "unix.conf")
 	addr := "127.0.0.1:" + strconv.Itoa(front)
-	for i := 0; ; i++ {
-		c, err := net.DialTimeout("tcp", addr, time.Second)
-		if err == nil {
-			c.Close()
-			break
-		}
-		require.Less(t, i, 200, "nginx does not listen on %s: %v", addr, err)
-		select {
-		case err := <-done:
-			t.Fatalf("nginx exited: %v", err)
-		case <-time.After(50 * time.Millisecond): // a bounded probe's backoff
-		}
-	}
 	tr := &http.Transport{}
 	defer tr.CloseIdleConnections()
 	for range 3 {
@@ -420,7 +374,7 @@ http {
 		b, err := io.ReadAll(resp.Body)
 		resp.Body.Close()
 		require.NoError(t, err)
-		require.Equal(t, http.StatusOK, resp.StatusCode, "%s; nginx error log:\n%s", b, readFile(t, filepath.Join(dir, "error.log")))
+		require.Equal(t, http.StatusOK, resp.StatusCode, "%s; nginx error log:\n%s", b, readFile(t, errorLog))
 		assert.Equal(t, "Hello, world!", string(b))
 	}
 }

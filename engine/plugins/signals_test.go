@@ -308,8 +308,7 @@ func TestSignalTerminateAfterDelay(t *testing.T) {
 		}
 		assert.Equal(t, engine.Started, b.State(), "serving on during the delay")
 
-		time.Sleep(5*time.Second - time.Millisecond)
-		synctest.Wait()
+		advance(5*time.Second - time.Millisecond)
 		assert.Equal(t, engine.Started, b.State(), "still serving just before the delay ends")
 		require.NoError(t, b.Block(t.Context()))
 		assert.Equal(t, 5*time.Second, time.Since(begin), "the exit begins when the delay is over")
@@ -331,7 +330,7 @@ func TestSignalSecondStopSkipsDelay(t *testing.T) {
 				begin := time.Now()
 				sigs <- syscall.SIGTERM
 				synctest.Wait()
-				time.Sleep(2 * time.Second)
+				advance(2 * time.Second)
 				sigs <- second
 				require.NoError(t, b.Block(t.Context()))
 				assert.Equal(t, 2*time.Second, time.Since(begin), "the exit begins at the second signal")
@@ -355,8 +354,7 @@ func TestSignalInterruptAfterDelayForcesExit(t *testing.T) {
 		require.NoError(t, b.Start(t.Context()))
 		sigs, exits := signalSetup(t, b, &SignalHandler{Delay: time.Second})
 		sigs <- syscall.SIGTERM
-		time.Sleep(time.Second)
-		synctest.Wait()
+		advance(time.Second)
 		assert.Equal(t, engine.Stopping, b.State(), "the drain began")
 		sigs <- syscall.SIGINT
 		synctest.Wait()
