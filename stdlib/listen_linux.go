@@ -65,6 +65,11 @@ func listenSocket(s socketSpec) (net.Listener, error) {
 			return fail("chmod", err)
 		}
 	}
+	if s.family == syscall.AF_UNIX && s.gid >= 0 {
+		if err := syscall.Lchown(s.path, -1, s.gid); err != nil {
+			return fail("chown", err)
+		}
+	}
 	if err := syscall.Listen(fd, s.backlog); err != nil {
 		return fail("listen", err)
 	}

@@ -52,5 +52,12 @@ func listenSocket(s socketSpec) (net.Listener, error) {
 			return nil, os.NewSyscallError("chmod", err)
 		}
 	}
+	if s.family == syscall.AF_UNIX && s.gid >= 0 {
+		if err := os.Lchown(s.path, -1, s.gid); err != nil {
+			_ = l.Close()
+			_ = os.Remove(s.path)
+			return nil, os.NewSyscallError("chown", err)
+		}
+	}
 	return l, nil
 }

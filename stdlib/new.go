@@ -20,7 +20,8 @@ func initCore(c *core, cfg settings.Config, h http.Handler, o *options) error {
 		return errNoHandler
 	}
 	var tlsConfig *tls.Config
-	if wantsTLS(cfg) && o.fastCGI {
+	fastCGI := o.fastCGI || cfg.Backend == settings.BackendFastCGI
+	if wantsTLS(cfg) && fastCGI {
 		return errFastCGITLS
 	}
 	if wantsTLS(cfg) {
@@ -48,8 +49,8 @@ func initCore(c *core, cfg settings.Config, h http.Handler, o *options) error {
 		maxHeaderBytes:  maxHeader,
 		noDelay:         cfg.NoDelay,
 		http2:           cfg.HTTP2,
-		h2c:             o.h2c,
-		fastCGI:         o.fastCGI,
+		h2c:             o.h2c || cfg.Backend == settings.BackendH2C,
+		fastCGI:         fastCGI,
 		proxyProtocol:   cfg.ProxyProtocol,
 		trustedProxies:  cfg.TrustedProxies,
 	}

@@ -1,6 +1,7 @@
 package stdlib
 
 import (
+	"fmt"
 	"io/fs"
 	"net/http"
 	"os"
@@ -32,6 +33,7 @@ type Server struct {
 	// unix socket
 	path   string
 	mode   fs.FileMode
+	gid    int // the socket file's group; -1 keeps the process's
 	fileMu sync.Mutex  // guards file
 	file   os.FileInfo // the socket file this run created; nil if none
 }
@@ -51,7 +53,7 @@ func New(cfg settings.Config, h http.Handler, opts ...Option) (*Server, error) {
 		return nil, err
 	}
 	o := newOptions(opts)
-	s := &Server{queue: backlog(cfg.SocketQueueSize)}
+	s := &Server{queue: backlog(cfg.SocketQueueSize), gid: -1}
 	unix := cfg.SocketFile != ""
 	if len(o.inherited) > 0 {
 		unix = o.inherited[0].Addr().Network() == "unix"
@@ -61,6 +63,13 @@ func New(cfg settings.Config, h http.Handler, opts ...Option) (*Server, error) {
 	}
 	if unix {
 		s.path, s.mode = cfg.SocketFile, cfg.SocketFileMode
+		if cfg.SocketFileGroup != "" {
+			gid, err := settings.LookupGroup(cfg.SocketFileGroup) // Validate found it
+			if err != nil {
+				return nil, fmt.Errorf("stdlib: %sSOCKET_FILE_GROUP: %w", cfg.Prefix(), err)
+			}
+			s.gid = gid
+		}
 		s.bind, s.release, s.adopt = s.bindUnix, s.removeFile, s.adoptFile
 	} else {
 		s.host, s.port = cfg.Host, cfg.Port

@@ -16,6 +16,7 @@ type socketSpec struct {
 	v6only  bool        // AF_INET6: refuse IPv4-mapped connections
 	path    string      // AF_UNIX
 	mode    fs.FileMode // AF_UNIX: the file's mode, set before listen; 0 keeps the umask's
+	gid     int         // AF_UNIX: the file's group, set before listen; -1 keeps the process's
 	backlog int
 }
 

@@ -20,7 +20,7 @@ var ErrNotSocket = errors.New("file exists and is not a socket")
 const staleProbeTimeout = 2 * time.Second
 
 func (s *Server) bindUnix(ctx context.Context) ([]net.Listener, error) {
-	spec := socketSpec{family: syscall.AF_UNIX, path: s.path, mode: s.mode, backlog: s.queue}
+	spec := socketSpec{family: syscall.AF_UNIX, path: s.path, mode: s.mode, gid: s.gid, backlog: s.queue}
 	if err := s.clearStale(ctx, spec); err != nil {
 		return nil, err
 	}

@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"strconv"
 	"syscall"
 	"testing"
 
@@ -135,4 +136,49 @@ func TestUnixTLS(t *testing.T) {
 	cfg.SSLCertificate, cfg.SSLPrivateKey = certFiles(t, dir)
 	srv := newTestServer(t, cfg, hello)
 	assert.True(t, srv.IsTLS())
+}
+
+// SOCKET_FILE_GROUP gives the socket file that group before anyone can
+// connect; the mode stays 0660.
+func TestUnixSocketGroup(t *testing.T) {
+	gid := otherGroup(t)
+	path := filepath.Join(shortDir(t), "s.sock")
+	cfg := unixConfig(path)
+	cfg.SocketFileGroup = strconv.Itoa(gid)
+	srv := newTestServer(t, cfg, hello)
+	fi, err := os.Lstat(path)
+	require.NoError(t, err)
+	st, ok := fi.Sys().(*syscall.Stat_t)
+	require.True(t, ok)
+	assert.Equal(t, uint32(gid), st.Gid)
+	assert.Equal(t, fs.FileMode(0o660), fi.Mode().Perm())
+	assert.Equal(t, "hello", unixGet(t, path))
+	assert.Equal(t, path, srv.Addr().String())
+}
+
+// otherGroup is a group this process may give a file other than its own:
+// any group for root (nogroup's, 65534, when it exists), else a
+// supplementary group.
+func otherGroup(t *testing.T) int {
+	t.Helper()
+	if os.Geteuid() == 0 {
+		if g, err := settings.LookupGroup("nogroup"); err == nil {
+			return g
+		}
+		return 65534
+	}
+	for _, g := range must(os.Getgroups()) {
+		if g != os.Getegid() {
+			return g
+		}
+	}
+	t.Skip("not root and in no supplementary group: no other group to give the socket file")
+	return 0
+}
+
+func must[T any](v T, err error) T {
+	if err != nil {
+		panic(err)
+	}
+	return v
 }

@@ -52,6 +52,13 @@ type Config struct {
 	// ("0660", "660" or "0o660"), at most 0777. Default 0660: owner and
 	// group may connect, other users may not.
 	SocketFileMode fs.FileMode `env:"SOCKET_FILE_MODE" envDefault:"0660"`
+	// SocketFileGroup is the group the unix socket file is given (a group
+	// name or a numeric id), so that with the default mode 0660 a proxy
+	// running as that group (nginx's www-data) may connect while other
+	// users may not. It needs SocketFile; the process must be allowed to
+	// give the file that group (a member of it, or root). Default: none
+	// (the process's own group).
+	SocketFileGroup string `env:"SOCKET_FILE_GROUP"`
 	// SocketQueueSize is the listen backlog; 0 (the default) uses the
 	// system's maximum (net.core.somaxconn), as Go's own listeners do.
 	SocketQueueSize int `env:"SOCKET_QUEUE_SIZE" envDefault:"0"`
@@ -98,6 +105,16 @@ type Config struct {
 	SSLCertificateChain string `env:"SSL_CERTIFICATE_CHAIN"`
 	// HTTP2 offers HTTP/2 over TLS (ALPN h2). Default true.
 	HTTP2 bool `env:"HTTP2" envDefault:"true"`
+	// HTTP3 makes a TLS server also serve HTTP/3 (QUIC) on the UDP port of
+	// the same number, advertised to TCP clients by an Alt-Svc header. It
+	// needs SSLCertificate and a TCP socket. Default false.
+	HTTP3 bool `env:"HTTP3" envDefault:"false"`
+
+	// Backend is the protocol the server speaks on its socket: "http"
+	// (the default: HTTP/1.1, and HTTP/2 over TLS), "fastcgi" (FastCGI,
+	// for a web server in front: nginx's fastcgi_pass; no TLS), or "h2c"
+	// (HTTP/1.1 and HTTP/2 with prior knowledge, in clear; no TLS).
+	Backend string `env:"BACKEND" envDefault:"http"`
 
 	// NoDelay sets TCP_NODELAY on accepted connections. Default true.
 	NoDelay bool `env:"NODELAY" envDefault:"true"`
@@ -229,6 +246,13 @@ func (c Config) Addr() string {
 	}
 	return net.JoinHostPort(normalizeHost(c.Host), strconv.Itoa(c.Port))
 }
+
+// Backends a server may speak (Config.Backend).
+const (
+	BackendHTTP    = "http"
+	BackendFastCGI = "fastcgi"
+	BackendH2C     = "h2c"
+)
 
 // TLS reports whether the server speaks HTTPS: both SSLCertificate and
 // SSLPrivateKey are set.

@@ -31,6 +31,7 @@ func Default() Config {
 		MaxRequestHeaderSize: 500 << 10,
 		MaxRequestBodySize:   100 << 20,
 		HTTP2:                true,
+		Backend:              BackendHTTP,
 		NoDelay:              true,
 	}
 }

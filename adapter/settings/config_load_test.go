@@ -53,6 +53,9 @@ func TestConfigDefaults(t *testing.T) {
 		{"SSLPrivateKey", d.SSLPrivateKey, ""},
 		{"SSLCertificateChain", d.SSLCertificateChain, ""},
 		{"HTTP2", d.HTTP2, true},
+		{"HTTP3", d.HTTP3, false},
+		{"Backend", d.Backend, "http"},
+		{"SocketFileGroup", d.SocketFileGroup, ""},
 		{"NoDelay", d.NoDelay, true},
 		{"Statistics", d.Statistics, false},
 	}

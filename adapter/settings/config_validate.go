@@ -102,6 +102,7 @@ func (c Config) problems() []*SettingError {
 			Accepted: "a PEM file of intermediate certificates, set only with " + prefix + "SSL_CERTIFICATE and " + prefix + "SSL_PRIVATE_KEY",
 		})
 	}
+	problems = append(problems, c.backendProblems(prefix)...)
 	paths := map[string]string{}
 	for _, ep := range []struct{ key, path string }{{"LIVENESS_PATH", c.LivenessPath}, {"READINESS_PATH", c.ReadinessPath}, {"METRICS_PATH", c.MetricsPath}} {
 		if ep.path == "" {
@@ -141,7 +142,7 @@ func acceptedForm(key string) string {
 		return "a comma-separated list of server names, each once, made of letters, digits and underscores"
 	case "SERVER_ON":
 		return "true or unset (the default server is always on; switch named servers off with SERVER_<NAME>_ON)"
-	case "ON", "REVERSE_DNS", "HTTP2", "NODELAY", "STATISTICS", "PROXY_PROTOCOL":
+	case "ON", "REVERSE_DNS", "HTTP2", "HTTP3", "NODELAY", "STATISTICS", "PROXY_PROTOCOL":
 		return boolean
 	case "SOCKET_HOST":
 		return `an IP address ("127.0.0.1", "::1" or "[::1]"), a host name, or "" or "*" for all interfaces`
@@ -165,6 +166,10 @@ func acceptedForm(key string) string {
 		return `a comma-separated list of CIDR prefixes or IP addresses ("10.0.0.0/8,192.0.2.7,fd00::/8") and "unix" for unix socket peers`
 	case "PROTOCOL_VERSION":
 		return "HTTP/1.1 or HTTP/1.0"
+	case "BACKEND":
+		return "http, fastcgi or h2c"
+	case "SOCKET_FILE_GROUP":
+		return "a group name or numeric group id that exists on this machine"
 	case "MAX_REQUEST_HEADER_SIZE", "MAX_REQUEST_BODY_SIZE":
 		return "a number of bytes of at least 0 (0: no limit)"
 	default:
