@@ -33,7 +33,7 @@ type Server struct {
 	// unix socket
 	path   string
 	mode   fs.FileMode
-	gid    int // the socket file's group; -1 keeps the process's
+	gid    int         // the socket file's group; -1 keeps the process's
 	fileMu sync.Mutex  // guards file
 	file   os.FileInfo // the socket file this run created; nil if none
 }
