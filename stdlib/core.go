@@ -63,6 +63,7 @@ type core struct {
 	handler   http.Handler
 	settings  runSettings
 	tlsConfig *tls.Config    // nil: plain HTTP
+	certs     *certSource    // the TLS pair presented, reloadable; nil: plain HTTP
 	inherited []net.Listener // WithListener's, or WithOwnedListener's
 	owned     bool           // the inherited sockets are ours to clean up
 	// handedOver is set by HandOver: a successor serves the sockets now.
@@ -97,6 +98,7 @@ type run struct {
 	fcgi       fcgiRequests   // FastCGI: the requests in flight
 	stopping   atomic.Bool    // Stop began: a serve error is expected
 	serving    sync.WaitGroup // one count per Serve goroutine
+	certWatch  *certWatch     // reloads the TLS pair when its files change; nil if none
 }
 
 // Start binds the server's sockets and serves until Stop is called. A bind
@@ -141,6 +143,9 @@ func (c *core) Start() error {
 		r.accepting = append(r.accepting, &trackingListener{Listener: c.proxied(l), t: r.tracker, noDelay: c.settings.noDelay, timeout: c.settings.socketTimeout, accepted: make(chan struct{}, 1), shared: c.shared})
 	}
 	r.serving.Add(len(ls))
+	if c.certs != nil {
+		r.certWatch = c.certs.watch(c.log)
+	}
 	c.state = stateServing
 	close(c.ready)
 	close(r.bindDone)
@@ -287,6 +292,7 @@ func (c *core) Stop(ctx context.Context) error {
 	c.state = stateStopping
 	c.mu.Unlock()
 
+	r.certWatch.close()
 	err := c.shutdown(ctx, r)
 
 	c.mu.Lock()

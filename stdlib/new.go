@@ -19,17 +19,20 @@ func initCore(c *core, cfg settings.Config, h http.Handler, o *options) error {
 	if h == nil {
 		return errNoHandler
 	}
-	var tlsConfig *tls.Config
+	var (
+		tlsConfig *tls.Config
+		certs     *certSource
+	)
 	fastCGI := o.fastCGI || cfg.Backend == settings.BackendFastCGI
 	if wantsTLS(cfg) && fastCGI {
 		return errFastCGITLS
 	}
 	if wantsTLS(cfg) {
-		tc, err := loadTLS(cfg)
+		tc, src, err := loadTLS(cfg)
 		if err != nil {
 			return err
 		}
-		tlsConfig = tc
+		tlsConfig, certs = tc, src
 	}
 	maxHeader := noHeaderLimit
 	if cfg.MaxRequestHeaderSize > 0 && cfg.MaxRequestHeaderSize < noHeaderLimit {
@@ -54,7 +57,7 @@ func initCore(c *core, cfg settings.Config, h http.Handler, o *options) error {
 		proxyProtocol:   cfg.ProxyProtocol,
 		trustedProxies:  cfg.TrustedProxies,
 	}
-	c.log, c.handler, c.settings, c.tlsConfig = o.log, h, s, tlsConfig
+	c.log, c.handler, c.settings, c.tlsConfig, c.certs = o.log, h, s, tlsConfig, certs
 	c.inherited, c.owned = o.inherited, o.owned
 	c.ready = make(chan struct{})
 	return nil
