@@ -187,6 +187,7 @@ func New(tree *engine.Tree, opts ...Option) (*Manager, error) {
 	}
 	m.bus.SubscribeComponent(serverGroup(m.adapters), engine.PriorityServerStart, engine.PriorityServerStop)
 	m.subscribeUpgrade(handoff)
+	m.bus.Subscribe(engine.ChannelGraceful, m.reloadCertificates, engine.DefaultPriority)
 	m.bus.Subscribe(plugins.ChannelStopRequested, func(context.Context, any) (any, error) {
 		m.stopRequested.Store(true)
 		return nil, nil
@@ -475,4 +476,24 @@ func (m *Manager) URL() string {
 // once; the log tells how the upgrade went.
 func (m *Manager) Upgrade() {
 	_, _ = m.bus.Publish(context.Background(), plugins.ChannelUpgrade, nil)
+}
+
+// certificateReloader is a server whose TLS pair can be read again while it
+// runs (stdlib.Server).
+type certificateReloader interface {
+	ReloadCertificate() error
+}
+
+// reloadCertificates, on the graceful channel (SIGUSR1, SIGHUP by
+// default, Bus.Graceful), has every server that can read its TLS files
+// again do so. A pair that is refused leaves that server presenting the
+// previous one; the server has logged which file, and the graceful reload
+// goes on, so one bad file never stops the others reloading.
+func (m *Manager) reloadCertificates(context.Context, any) (any, error) {
+	for _, a := range m.adapters {
+		if r, ok := a.Server().(certificateReloader); ok {
+			_ = r.ReloadCertificate()
+		}
+	}
+	return nil, nil
 }

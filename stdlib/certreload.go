@@ -84,5 +84,5 @@ func (s *Server) ReloadCertificate() error {
 	if s.certs == nil {
 		return nil
 	}
-	return s.certs.reload(s.log, "request")
+	return s.certs.reload(s.log, "ReloadCertificate")
 }

@@ -71,6 +71,19 @@
 // the file. TLS 1.2 is the minimum. HTTP/2 is offered through ALPN when
 // Config.HTTP2 is set (the default).
 //
+// The pair is read again without a restart: by Server.ReloadCertificate
+// (the Manager of package cherrygo calls it on every graceful reload,
+// SIGUSR1), and, while the server runs, whenever the files change on
+// disk: the directories holding them are watched (with fsnotify), so a
+// file replaced by a rename and a Kubernetes Secret volume swapping its
+// ..data link are both seen, and the files are read once they have been
+// left alone for a quarter of a second, so that a certificate and key
+// written one after the other are read as a pair. New handshakes get the
+// new pair at once (it is served through tls.Config.GetCertificate);
+// connections already open keep theirs. A new pair that cannot be read,
+// is not PEM or does not match its key is refused: the previous one stays
+// in use and a warning names the variable and the file.
+//
 // # Timeouts and limits
 //
 // SOCKET_TIMEOUT bounds inactivity, never a whole exchange: the request
