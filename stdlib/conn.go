@@ -38,6 +38,10 @@ type trackedConn struct {
 	// stop: its response may still say keep-alive, and the client may send
 	// another request once it has it (see tracker.checkDrainedLocked).
 	keepAlive atomic.Bool
+	// idleSince is when the connection last went idle (its response
+	// flushed), in Unix nanoseconds: a stop gives it what is left of
+	// KeepAliveGrace.
+	idleSince atomic.Int64
 
 	mu       sync.Mutex // guards deadline and set
 	deadline time.Time  // the write deadline someone else asked for

@@ -376,21 +376,6 @@ func (c *core) shutdown(ctx context.Context, r *run) error {
 	return err
 }
 
-// shutdownFastCGI stops a FastCGI run: see fastcgi.go.
-func (c *core) shutdownFastCGI(drain context.Context, r *run) error {
-	closeListeners(r.listeners)
-	r.serving.Wait()
-	var err error
-	select {
-	case <-r.fcgi.idle():
-	case <-drain.Done():
-		err = &adapter.CutOffError{Conns: r.fcgi.inFlight(), Err: drain.Err()}
-	}
-	r.tracker.closeAll()
-	c.releaseSocket()
-	return err
-}
-
 // waitOr waits for done or ctx, whichever comes first; it returns nil or
 // ctx's error.
 func waitOr(ctx context.Context, done <-chan struct{}) error {

@@ -137,9 +137,15 @@
 //
 // # Stopping
 //
-// Stop closes the listeners, closes at once every connection that carries
-// no request (new ones that never sent anything, idle keep-alive ones),
-// closes each other one as soon as its request is answered, and waits for
+// Stop closes the listeners (after accepting what waits in their queues),
+// gives every connection that carries no request StopGrace (100 ms) for
+// one to arrive, and closes it if none does: a new connection that never
+// sent anything, and an idle keep-alive one, which gets what is left of
+// KeepAliveGrace (1 s) instead when its last response went out less than
+// that ago, for its client may be sending the next request. A request
+// that arrives in time, or is already in the socket buffer, is served
+// with Connection: close. Stop closes each other connection as soon as
+// its request is answered, and waits for
 // in-flight requests until ctx is done or SHUTDOWN_TIMEOUT passes. Then it
 // closes what is left, hijacked connections included, and returns only
 // once every listener and connection is closed and a unix socket file is

@@ -1,9 +1,13 @@
 package stdlib
 
 import (
+	"context"
 	"net"
 	"net/http"
 	"sync"
+	"time"
+
+	"github.com/seed-49a6713b/cherrygo/adapter"
 )
 
 // FastCGI: with WithFastCGI a server speaks FastCGI (net/http/fcgi, the
@@ -12,13 +16,19 @@ import (
 // shutdown and no connection states, so the server follows the requests
 // itself (fcgiRequests): a request is in flight from the web server's
 // BEGIN_REQUEST record until the END_REQUEST record that closes its
-// response has been written, and while its handler runs. Stop closes the
-// listeners, waits until nothing is in flight (within ctx and
-// SHUTDOWN_TIMEOUT), then closes every connection. The web server's idle
-// keep-alive connections therefore never delay Stop, and a response is
-// never cut between the handler's return and the record that ends it.
-// FastCGI does not speak TLS, so New refuses certificates together with
-// WithFastCGI.
+// response has been written, and while its handler runs.
+//
+// Stop drops nothing the web server sent, as with HTTP: the accept queues
+// are emptied before the listeners close; a connection that carries no
+// request (a new one, or one the web server keeps between requests,
+// fastcgi_keep_conn) gets StopGrace (what is left of KeepAliveGrace after
+// its last response, when more) for a BEGIN_REQUEST to arrive, or be
+// waiting in the socket buffer, and is closed if none does; a connection
+// is closed as soon as the END_REQUEST of its last request is written, so
+// that the web server never sends another request on it. Stop returns
+// once every connection is closed and no handler runs, or when ctx and
+// SHUTDOWN_TIMEOUT run out, cutting off the rest. FastCGI does not speak
+// TLS, so New refuses certificates together with WithFastCGI.
 
 // FastCGI record types the server follows.
 const (
@@ -26,12 +36,15 @@ const (
 	fcgiEndRequest   = 3
 )
 
-// fcgiRequests follows the FastCGI requests of a run.
+// fcgiRequests follows the FastCGI requests and connections of a run.
 type fcgiRequests struct {
-	mu       sync.Mutex      // guards the fields below and every fcgiConn's open
+	mu       sync.Mutex      // guards the fields below and every fcgiConn's open, closed, grace and lastEnd
 	handlers int             // handlers running
 	open     int             // requests begun and not ended, on open connections
 	waiters  []chan struct{} // closed when both drop to zero
+	conns    map[*fcgiConn]struct{}
+	stopping bool            // Stop began: see beginStop
+	gone     []chan struct{} // closed when no connection is open and no handler runs, once stopping
 }
 
 // wrap counts h's running handlers.
@@ -57,6 +70,86 @@ func (f *fcgiRequests) notifyLocked() {
 			close(ch)
 		}
 		f.waiters = nil
+	}
+	if f.handlers == 0 && len(f.conns) == 0 {
+		for _, ch := range f.gone {
+			close(ch)
+		}
+		f.gone = nil
+	}
+}
+
+// beginStop makes every connection close as soon as it carries no
+// request: at once after the END_REQUEST of its last one, or, if it
+// carries none now, after its grace (see quietLocked). Connections
+// accepted from now on (from the accept queue) get the same.
+func (f *fcgiRequests) beginStop() {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.stopping = true
+	for c := range f.conns {
+		if len(c.open) == 0 {
+			f.quietLocked(c)
+		}
+	}
+}
+
+// quietLocked gives c, which carries no request during a stop, StopGrace
+// (or what is left of KeepAliveGrace since its last END_REQUEST) for a
+// BEGIN_REQUEST, and closes it then if none came. Bytes waiting in the
+// socket buffer count as come, for one more StopGrace: closing would
+// reset them. Call it with f.mu held.
+func (f *fcgiRequests) quietLocked(c *fcgiConn) {
+	if c.grace != nil || c.closed {
+		return
+	}
+	wait := StopGrace
+	if !c.lastEnd.IsZero() {
+		wait = max(wait, KeepAliveGrace-time.Since(c.lastEnd))
+	}
+	var expire func(again bool)
+	expire = func(again bool) {
+		f.mu.Lock()
+		busy := len(c.open) > 0 || c.closed
+		f.mu.Unlock()
+		if busy {
+			return // it closes after its END_REQUEST
+		}
+		if again {
+			if pending, known := readable(c.raw()); pending && known {
+				f.mu.Lock()
+				c.grace = time.AfterFunc(StopGrace, func() { expire(false) })
+				f.mu.Unlock()
+				return
+			}
+		}
+		_ = c.Close()
+	}
+	c.grace = time.AfterFunc(wait, func() { expire(true) })
+}
+
+// allGone returns a channel closed once, during a stop, no connection is
+// open and no handler runs.
+func (f *fcgiRequests) allGone() <-chan struct{} {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	ch := make(chan struct{})
+	if f.handlers == 0 && len(f.conns) == 0 {
+		close(ch)
+	} else {
+		f.gone = append(f.gone, ch)
+	}
+	return ch
+}
+
+// stopTimers stops the graces of the connections left.
+func (f *fcgiRequests) stopTimers() {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	for c := range f.conns {
+		if c.grace != nil {
+			c.grace.Stop()
+		}
 	}
 }
 
@@ -92,7 +185,23 @@ func (l *fcgiListener) Accept() (net.Conn, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &fcgiConn{Conn: c, reqs: l.reqs}, nil
+	if tc, ok := c.(*trackedConn); ok {
+		// No HTTP states here: to the tracker the connection is busy
+		// throughout, and fcgiRequests decides when a stop closes it.
+		tc.state.Store(int32(http.StateActive))
+	}
+	fc := &fcgiConn{Conn: c, reqs: l.reqs}
+	f := l.reqs
+	f.mu.Lock()
+	if f.conns == nil {
+		f.conns = make(map[*fcgiConn]struct{})
+	}
+	f.conns[fc] = struct{}{}
+	if f.stopping {
+		f.quietLocked(fc)
+	}
+	f.mu.Unlock()
+	return fc, nil
 }
 
 // fcgiConn reads the record headers going through it: the requests the web
@@ -105,6 +214,8 @@ type fcgiConn struct {
 	in, out   recordScanner
 	open      map[uint16]bool // request IDs begun and not ended; guarded by reqs.mu
 	closed    bool            // guarded by reqs.mu
+	grace     *time.Timer     // a stop's grace for a request; guarded by reqs.mu
+	lastEnd   time.Time       // when the last END_REQUEST was written; guarded by reqs.mu
 	closeOnce sync.Once
 	closeErr  error
 }
@@ -123,16 +234,29 @@ func (c *fcgiConn) Write(p []byte) (int, error) {
 	n, err := c.Conn.Write(p)
 	// What was offered counts, written or not: after a failed write the
 	// request cannot end any better.
+	last := false
 	c.out.scan(p, func(typ uint8, id uint16) {
 		if typ == fcgiEndRequest {
-			c.mark(id, false)
+			last = c.mark(id, false)
 		}
 	})
+	if last {
+		_ = c.Close() // stopping, and its last request is answered
+	}
 	return n, err
 }
 
-// mark records that request id began (or ended) on c.
-func (c *fcgiConn) mark(id uint16, begun bool) {
+// raw is the socket under c, for readable.
+func (c *fcgiConn) raw() net.Conn {
+	if tc, ok := c.Conn.(*trackedConn); ok {
+		return tc.Conn
+	}
+	return c.Conn
+}
+
+// mark records that request id began (or ended) on c. It reports whether
+// c must close now: a stop began and the request that ended was its last.
+func (c *fcgiConn) mark(id uint16, begun bool) (closeIt bool) {
 	f := c.reqs
 	f.mu.Lock()
 	defer f.mu.Unlock()
@@ -147,8 +271,11 @@ func (c *fcgiConn) mark(id uint16, begun bool) {
 	case !begun && c.open[id]:
 		delete(c.open, id)
 		f.open--
+		c.lastEnd = time.Now()
 		f.notifyLocked()
+		return f.stopping && len(c.open) == 0
 	}
+	return false
 }
 
 // Close closes the connection: its unfinished requests can no longer be
@@ -163,6 +290,10 @@ func (c *fcgiConn) Close() error {
 		c.closed = true
 		f.open -= len(c.open)
 		c.open = nil
+		if c.grace != nil {
+			c.grace.Stop()
+		}
+		delete(f.conns, c)
 		f.notifyLocked()
 	})
 	return c.closeErr
@@ -196,4 +327,29 @@ func (s *recordScanner) scan(p []byte, found func(typ uint8, id uint16)) {
 		found(h[1], uint16(h[2])<<8|uint16(h[3]))
 		s.skip = int(uint16(h[4])<<8|uint16(h[5])) + int(h[6])
 	}
+}
+
+// shutdownFastCGI stops a FastCGI run (see the top of this file): the
+// connections that carry no request get their grace, the accept queues
+// are emptied, and each connection closes after its last END_REQUEST.
+func (c *core) shutdownFastCGI(drain context.Context, r *run) error {
+	r.fcgi.beginStop()
+	for _, l := range r.accepting {
+		_ = l.Close() // at once; the socket closes once its queue is empty
+	}
+	r.serving.Wait() // every Serve has returned: no connection comes any more
+	var err error
+	select {
+	case <-r.fcgi.allGone():
+	case <-drain.Done():
+		err = &adapter.CutOffError{Conns: r.fcgi.inFlight(), Err: drain.Err()}
+	}
+	r.fcgi.stopTimers()
+	r.tracker.closeAll()
+	for _, l := range r.accepting {
+		l.waitClosed() // the port is free before Stop returns
+	}
+	closeListeners(r.listeners)
+	c.releaseSocket()
+	return err
 }

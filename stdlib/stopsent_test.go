@@ -182,3 +182,107 @@ func TestStopAnswersKeepAliveRequestSentDuringStop(t *testing.T) {
 		t.Errorf("Start: %v", err)
 	}
 }
+
+// keepAliveClient is one HTTP/1.1 connection to srv that sends GET /
+// requests on demand.
+type keepAliveClient struct {
+	c  net.Conn
+	br *bufio.Reader
+}
+
+func newKeepAliveClient(t *testing.T, srv *Server) *keepAliveClient {
+	c := dial(t, "tcp", srv.Addr().String())
+	return &keepAliveClient{c: c, br: bufio.NewReader(c)}
+}
+
+func (k *keepAliveClient) get() (*http.Response, error) {
+	_ = k.c.SetDeadline(time.Now().Add(waitTimeout))
+	if _, err := io.WriteString(k.c, "GET / HTTP/1.1\r\nHost: x\r\n\r\n"); err != nil {
+		return nil, err
+	}
+	resp, err := http.ReadResponse(k.br, nil)
+	if err == nil {
+		_, err = io.Copy(io.Discard, resp.Body)
+		resp.Body.Close()
+	}
+	return resp, err
+}
+
+// startStop starts srv's Stop and returns a channel with its result.
+func startStop(srv *Server) <-chan error {
+	stopped := make(chan error, 1)
+	go func() {
+		ctx, cancel := context.WithTimeout(context.Background(), waitTimeout)
+		defer cancel()
+		stopped <- srv.Stop(ctx)
+	}()
+	return stopped
+}
+
+// A client that got a keep-alive response just before the stop and is
+// slow to send its next request (longer than StopGrace, within
+// KeepAliveGrace) is answered, not reset: a load balancer's pooled
+// connection on a busy machine.
+func TestStopWaitsForAStalledKeepAliveClient(t *testing.T) {
+	srv, err := New(testConfig(), hello)
+	if err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan error, 1)
+	go func() { done <- srv.Start() }()
+	<-srv.Ready()
+	k := newKeepAliveClient(t, srv)
+	if _, err := k.get(); err != nil {
+		t.Fatal(err)
+	}
+	answered := time.Now()
+	stopped := startStop(srv)
+	<-time.After(3 * StopGrace) // the client's stall, not a synchronisation
+	resp, err := k.get()
+	if err != nil {
+		t.Fatalf("the request sent %v after the last response, during the stop: %v", time.Since(answered), err)
+	}
+	if resp.StatusCode != http.StatusOK || !resp.Close {
+		t.Errorf("got %d, close %v; want 200 served by the stopping server, closing the connection", resp.StatusCode, resp.Close)
+	}
+	if err := <-stopped; err != nil {
+		t.Errorf("Stop: %v", err)
+	}
+	if err := <-done; err != nil {
+		t.Errorf("Start: %v", err)
+	}
+}
+
+// A keep-alive connection that has been idle for longer than
+// KeepAliveGrace is closed StopGrace after the stop began: Stop does not
+// wait a whole KeepAliveGrace for it.
+func TestStopClosesAnIdleKeepAliveConnectionAfterStopGrace(t *testing.T) {
+	srv, err := New(testConfig(), hello)
+	if err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan error, 1)
+	go func() { done <- srv.Start() }()
+	<-srv.Ready()
+	k := newKeepAliveClient(t, srv)
+	if _, err := k.get(); err != nil {
+		t.Fatal(err)
+	}
+	<-time.After(KeepAliveGrace + StopGrace) // the connection's idleness, not a synchronisation
+	began := time.Now()
+	if err := <-startStop(srv); err != nil {
+		t.Errorf("Stop: %v", err)
+	}
+	took := time.Since(began)
+	if took >= KeepAliveGrace {
+		t.Errorf("Stop took %v with a connection idle for longer than KeepAliveGrace (%v); want about StopGrace (%v)", took, KeepAliveGrace, StopGrace)
+	}
+	t.Logf("Stop took %v", took)
+	_ = k.c.SetReadDeadline(time.Now().Add(waitTimeout))
+	if n, err := k.c.Read(make([]byte, 1)); n != 0 || !errors.Is(err, io.EOF) {
+		t.Errorf("the idle connection: read %d bytes, %v; want EOF", n, err)
+	}
+	if err := <-done; err != nil {
+		t.Errorf("Start: %v", err)
+	}
+}

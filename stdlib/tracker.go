@@ -51,6 +51,17 @@ func newTracker() *tracker {
 // closing the connection would reset them.
 const StopGrace = 100 * time.Millisecond
 
+// KeepAliveGrace is how long after its last response a keep-alive
+// connection may still be sending its next request: a stop gives an idle
+// HTTP/1 connection StopGrace, or, when its last response went out less
+// than KeepAliveGrace ago, what is left of KeepAliveGrace. A client that
+// reuses its connection at once (a load balancer's upstream keep-alive, a
+// Go or curl client under load) is then never cut off with its next
+// request on the wire when it is slow to send it, on a loaded machine or
+// across a slow link; a connection idle for longer is closed after
+// StopGrace.
+const KeepAliveGrace = 500 * time.Millisecond
+
 // add starts tracking c. A connection accepted after Stop began gets
 // StopGrace for its request, as the silent ones of beginStop do.
 func (t *tracker) add(c net.Conn, timeout time.Duration) *trackedConn {
@@ -78,6 +89,12 @@ func (t *tracker) quietLocked(c *trackedConn) (closeIt bool) {
 	if c.grace != nil {
 		return false
 	}
+	wait := StopGrace
+	if c.loadState() == http.StateIdle {
+		if left := KeepAliveGrace - time.Duration(time.Now().UnixNano()-c.idleSince.Load()); left > wait {
+			wait = left
+		}
+	}
 	var expire func(again bool)
 	expire = func(again bool) {
 		if st := c.loadState(); st != http.StateNew && st != http.StateIdle {
@@ -91,7 +108,7 @@ func (t *tracker) quietLocked(c *trackedConn) (closeIt bool) {
 		}
 		_ = c.closeNow()
 	}
-	c.grace = time.AfterFunc(StopGrace, func() { expire(true) })
+	c.grace = time.AfterFunc(wait, func() { expire(true) })
 	return false
 }
 
@@ -143,6 +160,9 @@ func (t *tracker) hook(c net.Conn, state http.ConnState) {
 			tc.multiplexed.Store(h2)
 			tc.protoKnown.Store(true)
 		}
+	}
+	if state == http.StateIdle {
+		tc.idleSince.Store(time.Now().UnixNano())
 	}
 	tc.state.Store(int32(state))
 	if state == http.StateActive {
