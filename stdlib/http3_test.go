@@ -558,7 +558,6 @@ func h3AdapterHarness(t *testing.T) adaptertest.Harness {
 		Transport: func(_, target string, tlsConfig *tls.Config) http.RoundTripper {
 			return newH3Transport(nil, target, tlsConfig) // the suite closes it
 		},
-		Cycles: 200,
 	}
 }
 
@@ -593,4 +592,25 @@ func TestGatewayConformanceHTTP3(t *testing.T) {
 			},
 		}
 	}})
+}
+
+func TestHTTP3HeaderLimit(t *testing.T) {
+	cfg := h3Config(t)
+	cfg.MaxRequestHeaderSize = 2048
+	srv := newTestServer(t, cfg, hello)
+	addr := srv.Addr().String()
+	c := h3Client(t, addr)
+	small, _ := http.NewRequest(http.MethodGet, "https://"+addr+"/", nil)
+	small.Header.Set("X-Pad", strings.Repeat("a", 1000))
+	resp, err := c.Do(small)
+	require.NoError(t, err)
+	_ = resp.Body.Close()
+	assert.Equal(t, http.StatusOK, resp.StatusCode, "a header under the limit is served")
+
+	big, _ := http.NewRequest(http.MethodGet, "https://"+addr+"/", nil)
+	big.Header.Set("X-Pad", strings.Repeat("a", 4000))
+	resp, err = c.Do(big)
+	require.NoError(t, err)
+	_ = resp.Body.Close()
+	assert.Equal(t, http.StatusRequestHeaderFieldsTooLarge, resp.StatusCode, "a header over the limit gets 431")
 }
