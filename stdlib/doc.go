@@ -97,7 +97,12 @@
 // request's context cancelled. Stop returns once the UDP sockets are
 // closed, so the port is free; a handler that ignores its context is
 // waited for a quarter of a second more, then outlives Stop as over TCP.
-// Cut-off HTTP/3 requests count in the *adapter.CutOffError.
+// Each HTTP/3 request cut off counts as one connection in the
+// *adapter.CutOffError.
+//
+// The PROXY protocol is TCP's only: HTTP/3 clients reach the server
+// directly, and r.RemoteAddr is their own address. Connections counts TCP
+// connections only.
 //
 // Not done: the UDP socket is neither inherited nor handed over. A server
 // given its sockets (WithListener, WithOwnedListener: systemd socket

@@ -614,3 +614,61 @@ func TestHTTP3HeaderLimit(t *testing.T) {
 	_ = resp.Body.Close()
 	assert.Equal(t, http.StatusRequestHeaderFieldsTooLarge, resp.StatusCode, "a header over the limit gets 431")
 }
+
+func TestHTTP3PortZeroRebindsWhenUDPTaken(t *testing.T) {
+	// The first TCP port bound is one whose UDP port is taken: with port 0
+	// the server gives that pair up and binds another.
+	var taken net.PacketConn
+	var takenTCP net.Listener
+	for range 20 {
+		pc, err := net.ListenPacket("udp4", "127.0.0.1:0")
+		require.NoError(t, err)
+		if l, err := net.Listen("tcp4", pc.LocalAddr().String()); err == nil {
+			taken, takenTCP = pc, l
+			break
+		}
+		_ = pc.Close()
+	}
+	require.NotNil(t, taken, "no UDP port with a free TCP port found")
+	t.Cleanup(func() { _ = taken.Close() })
+
+	srv, err := New(h3Config(t), hello)
+	require.NoError(t, err)
+	bind := srv.bind
+	calls := 0
+	srv.bind = func(ctx context.Context) ([]net.Listener, error) {
+		calls++
+		if calls == 1 {
+			return []net.Listener{takenTCP}, nil
+		}
+		return bind(ctx)
+	}
+	startServer(t, srv)
+	assert.Equal(t, 2, calls, "a second pair was bound")
+	addr := srv.Addr().String()
+	assert.NotEqual(t, taken.LocalAddr().String(), addr)
+	resp, body := readAll(t, h3Client(t, addr), "https://"+addr+"/")
+	assert.Equal(t, "HTTP/3.0", resp.Proto)
+	assert.Equal(t, "hello", body)
+	l, err := net.Listen("tcp4", taken.LocalAddr().String())
+	require.NoError(t, err, "the first TCP listener was closed")
+	_ = l.Close()
+}
+
+func TestHTTP3DualStack(t *testing.T) {
+	cfg := h3Config(t)
+	cfg.Host = ""
+	srv := newTestServer(t, cfg, hello)
+	port := strconv.Itoa(portOf(t, srv.Addr()))
+	targets := []string{net.JoinHostPort("127.0.0.1", port)}
+	if ipv6Loopback() {
+		targets = append(targets, net.JoinHostPort("::1", port))
+	} else {
+		t.Log("no IPv6 loopback here: checking the IPv4 side only")
+	}
+	for _, target := range targets {
+		resp, body := readAll(t, h3Client(t, target), "https://"+target+"/")
+		assert.Equal(t, "HTTP/3.0", resp.Proto, target)
+		assert.Equal(t, "hello", body, target)
+	}
+}
