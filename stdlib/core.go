@@ -53,6 +53,11 @@ type runSettings struct {
 	// (see proxyListener).
 	proxyProtocol  bool
 	trustedProxies settings.Proxies
+	// http3 serves HTTP/3 on UDP beside a TLS server's TCP sockets (see
+	// http3.go); anyPort is SOCKET_PORT 0, which lets a taken UDP port
+	// make the pair be bound again.
+	http3   bool
+	anyPort bool
 }
 
 // core is what every backend shares: one net/http.Server per run over the
@@ -99,6 +104,7 @@ type run struct {
 	stopping   atomic.Bool    // Stop began: a serve error is expected
 	serving    sync.WaitGroup // one count per Serve goroutine
 	certWatch  *certWatch     // reloads the TLS pair when its files change; nil if none
+	h3         *h3Run         // HTTP/3 on UDP beside the listeners; nil if not served
 }
 
 // Start binds the server's sockets and serves until Stop is called. A bind
@@ -116,7 +122,7 @@ func (c *core) Start() error {
 	c.state, c.run = stateBinding, r
 	c.mu.Unlock()
 
-	ls, err := c.listeners(ctx)
+	ls, h3, err := c.bindSockets(ctx)
 	cancel()
 
 	c.mu.Lock()
@@ -124,6 +130,7 @@ func (c *core) Start() error {
 		if r.aborted { // Stop came first: release what was bound, report nothing
 			if err == nil {
 				closeListeners(ls)
+				h3.closeConns()
 				c.releaseSocket()
 			}
 			err = nil
@@ -139,6 +146,8 @@ func (c *core) Start() error {
 	} else {
 		r.srv = c.newHTTPServer(r.tracker)
 	}
+	r.h3 = h3
+	c.startHTTP3(r)
 	for _, l := range ls {
 		r.accepting = append(r.accepting, &trackingListener{Listener: c.proxied(l), t: r.tracker, noDelay: c.settings.noDelay, timeout: c.settings.socketTimeout, accepted: make(chan struct{}, 1), shared: c.shared})
 	}
@@ -151,7 +160,8 @@ func (c *core) Start() error {
 	close(r.bindDone)
 	c.mu.Unlock()
 
-	errs := make(chan error, len(ls))
+	errs := make(chan error, len(ls)+r.h3.count())
+	c.serveHTTP3(r, errs)
 	for i, l := range ls {
 		c.log.Info("listening", "network", l.Addr().Network(), "addr", l.Addr().String(), "tls", c.tlsConfig != nil)
 		var served net.Listener = r.accepting[i]
@@ -168,7 +178,7 @@ func (c *core) Start() error {
 		}()
 	}
 	var failed error
-	for range ls {
+	for range cap(errs) {
 		if err := <-errs; err != nil && failed == nil {
 			failed = err
 			c.log.Error("serving failed: stopping", "err", err)
@@ -312,6 +322,7 @@ func (c *core) shutdown(ctx context.Context, r *run) error {
 	if c.settings.fastCGI {
 		return c.shutdownFastCGI(drain, r)
 	}
+	h3Done := c.shutdownHTTP3(drain, r) // in parallel with the TCP drain
 	// First the HTTP/1 connections that carry no request get their
 	// StopGrace, and the accept queues are emptied, while each response
 	// closes its connection (keep-alives are not turned off in net/http:
@@ -373,7 +384,7 @@ func (c *core) shutdown(ctx context.Context, r *run) error {
 	closeListeners(r.listeners)
 	r.tracker.closeAll()
 	c.releaseSocket()
-	return err
+	return mergeCutOff(err, h3Done)
 }
 
 // waitOr waits for done or ctx, whichever comes first; it returns nil or

@@ -1,10 +1,10 @@
 // Package stdlib holds the server backends built on net/http.Server: TCP
 // (IPv4, IPv6, dual-stack, host names), unix sockets and TLS on either,
-// optionally HTTP/2 without TLS (h2c), and FastCGI, all in one type,
-// Server, which New builds from a settings.Config alone. It implements
-// adapter.Server and every optional interface of the adapter
-// (ReadyNotifier, Addresser, Secure, Inheriter), so the adapter drives it
-// as it drives any server:
+// optionally HTTP/2 without TLS (h2c), HTTP/3 beside TLS, and FastCGI,
+// all in one type, Server, which New builds from a settings.Config alone.
+// It implements adapter.Server and every optional interface of the
+// adapter (ReadyNotifier, Addresser, Secure, Inheriter), so the adapter
+// drives it as it drives any server:
 //
 //	srv, err := stdlib.New(cfg, handler, stdlib.WithLogger(logger))
 //	if err != nil {
@@ -83,6 +83,45 @@
 // connections already open keep theirs. A new pair that cannot be read,
 // is not PEM or does not match its key is refused: the previous one stays
 // in use and a warning names the variable and the file.
+//
+// # HTTP/3
+//
+// With HTTP3 set (SERVER_HTTP3=true; it needs TLS, a TCP socket and the
+// http backend), a TLS server also serves HTTP/3 over QUIC
+// (github.com/quic-go/quic-go) on a UDP socket of the same address and
+// port number as each of its TCP sockets: with port 0, the ephemeral port
+// the TCP socket got (if that UDP port is taken, the pair is bound again,
+// a few times); with a fixed port, a taken UDP port is a start error
+// naming it, as in "stdlib: listen udp4 127.0.0.1:8443: bind: address
+// already in use", and the TCP socket is released. Ready is closed once
+// both are bound. Every response over TCP advertises HTTP/3 with
+// Alt-Svc: h3=":PORT"; ma=86400 (HTTP/3 responses do not). Requests over
+// HTTP/3 reach the same handler, so the gateway and its policies apply
+// alike; the TLS configuration is the TCP one offering "h3", and its
+// certificate reloads reach QUIC handshakes too. MAX_REQUEST_HEADER_SIZE
+// bounds the request's HEADERS frame and its decoded fields, as quic-go
+// counts them (a larger header gets 431; 0: 1 GiB), SOCKET_TIMEOUT is the
+// idle timeout of an HTTP/3 connection and bounds each body read, and
+// 0-RTT is off (a replayed request could run twice).
+//
+// Stop sends GOAWAY to every HTTP/3 client, in parallel with the TCP
+// drain: new requests are refused, those in flight complete within
+// SHUTDOWN_TIMEOUT (and ctx); then every QUIC connection is closed, each
+// request's context cancelled. Stop returns once the UDP sockets are
+// closed, so the port is free; a handler that ignores its context is
+// waited for a quarter of a second more, then outlives Stop as over TCP.
+// Each HTTP/3 request cut off counts as one connection in the
+// *adapter.CutOffError.
+//
+// The PROXY protocol is TCP's only: HTTP/3 clients reach the server
+// directly, and r.RemoteAddr is their own address. Connections counts TCP
+// connections only.
+//
+// Not done: the UDP socket is neither inherited nor handed over. A server
+// given its sockets (WithListener, WithOwnedListener: systemd socket
+// activation, an upgrade's successor) serves TCP only and logs a warning,
+// so a zero-downtime upgrade does not carry HTTP/3 over. HTTPServer never
+// serves HTTP/3.
 //
 // # Timeouts and limits
 //

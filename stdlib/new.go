@@ -56,6 +56,8 @@ func initCore(c *core, cfg settings.Config, h http.Handler, o *options) error {
 		fastCGI:         fastCGI,
 		proxyProtocol:   cfg.ProxyProtocol,
 		trustedProxies:  cfg.TrustedProxies,
+		http3:           cfg.HTTP3,
+		anyPort:         cfg.Port == 0,
 	}
 	c.log, c.handler, c.settings, c.tlsConfig, c.certs = o.log, h, s, tlsConfig, certs
 	c.inherited, c.owned = o.inherited, o.owned

@@ -11,10 +11,10 @@ import (
 )
 
 // Server is one of the kit's backends: HTTP (or HTTPS, HTTP/2 through
-// ALPN, h2c, FastCGI, as New was told) on TCP or on a unix socket file. It
-// implements adapter.Server and every optional interface of the adapter
-// (ReadyNotifier, Addresser, Secure, Inheriter). Create it with New; the
-// zero value is not usable.
+// ALPN, HTTP/3 on UDP beside HTTPS, h2c, FastCGI, as New was told) on TCP
+// or on a unix socket file. It implements adapter.Server and every
+// optional interface of the adapter (ReadyNotifier, Addresser, Secure,
+// Inheriter). Create it with New; the zero value is not usable.
 //
 // On a unix socket, before binding it looks at the path: nothing there is
 // fine; a socket nobody answers on (left by a crashed process) is removed;

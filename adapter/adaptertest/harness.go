@@ -38,6 +38,19 @@ type Harness struct {
 	// HTTP2 makes the suite's HTTP clients use HTTP/2 with TLS servers.
 	HTTP2 bool
 
+	// Transport, when set, makes the round tripper of the suite's HTTP
+	// clients instead of an *http.Transport: every request it sends must
+	// reach target (host:port, or a unix socket path, on network) whatever
+	// the URL's host, speaking TLS with tlsConfig to a secure server. It
+	// lets a backend run the suite over another protocol, such as HTTP/3
+	// with quic-go's http3.Transport. The suite closes it at cleanup
+	// (Close, or CloseIdleConnections, whichever it has). The checks that
+	// need a raw connection (a silent one, a hijacked one, the refusal of
+	// new connections once Stop began) still dial network and target with
+	// net.Dial, which for a server that serves HTTP/3 beside TCP checks
+	// its TCP side. Nil: an *http.Transport (HTTP/2 as HTTP2 says).
+	Transport func(network, target string, tlsConfig *tls.Config) http.RoundTripper
+
 	// Cycles is how many start/stop cycles the leak test runs: 1000 by
 	// default, 100 with -short.
 	Cycles int
@@ -88,6 +101,20 @@ func (h *Harness) tlsConfig() *tls.Config {
 // the base URL to use with it. Its idle connections are closed at cleanup.
 func (h *Harness) client(t *testing.T, srv adapter.Server, network, target string) (*http.Client, string) {
 	t.Helper()
+	scheme := "http"
+	if isTLS(srv) {
+		scheme = "https"
+	}
+	if h.Transport != nil {
+		rt := h.Transport(network, target, h.tlsConfig())
+		switch c := rt.(type) {
+		case interface{ Close() error }:
+			t.Cleanup(func() { _ = c.Close() })
+		case interface{ CloseIdleConnections() }:
+			t.Cleanup(c.CloseIdleConnections)
+		}
+		return &http.Client{Transport: rt, Timeout: waitTimeout}, scheme + "://backend"
+	}
 	d := &net.Dialer{Timeout: waitTimeout}
 	tr := &http.Transport{
 		DialContext: func(ctx context.Context, _, _ string) (net.Conn, error) {
@@ -97,10 +124,6 @@ func (h *Harness) client(t *testing.T, srv adapter.Server, network, target strin
 		ForceAttemptHTTP2: h.HTTP2,
 	}
 	t.Cleanup(tr.CloseIdleConnections)
-	scheme := "http"
-	if isTLS(srv) {
-		scheme = "https"
-	}
 	return &http.Client{Transport: tr, Timeout: waitTimeout}, scheme + "://backend"
 }
 
