@@ -1,13 +1,16 @@
 // Command hello is cherrygo's main job: a chi router answering GET and HEAD
 // / with "Hello, world!", served by the default server that the SERVER_*
-// variables describe (TCP port 8080 on every interface unless told otherwise; a unix
-// socket with SERVER_SOCKET_FILE; TLS with SERVER_SSL_CERTIFICATE and
-// SERVER_SSL_PRIVATE_KEY).
+// variables describe (TCP port 8080 on every interface unless told
+// otherwise; a unix socket with SERVER_SOCKET_FILE; TLS with
+// SERVER_SSL_CERTIFICATE and SERVER_SSL_PRIVATE_KEY, and HTTP/3 beside it
+// with SERVER_HTTP3=true; FastCGI or h2c instead of HTTP with
+// SERVER_BACKEND).
 //
 // It exits 0 after a graceful stop on SIGTERM or SIGINT, 2 after printing
 // every configuration problem, and 1 when a server cannot start (the message
 // names the address); SIGHUP hands the service to a new copy of the
-// program without dropping a connection, SIGUSR1 reloads gracefully.
+// program without dropping a connection, SIGUSR1 reloads gracefully (the
+// TLS certificate included).
 package main
 
 import (
