@@ -5,7 +5,7 @@
 # apt-get, makes a throw-away self-signed certificate, builds the Go servers
 # and the load generator, runs bench/harness and writes bench/RESULTS.md.
 #
-#   bench/run.sh                                # full run (~5 minutes)
+#   bench/run.sh                                # full run (~6 minutes)
 #   BENCH_DURATION=1 BENCH_ROUNDS=1 bench/run.sh  # smoke run (~1 minute)
 #
 # Settings (environment): BENCH_DURATION (s, 1-10, default 5), BENCH_ROUNDS
