@@ -159,4 +159,3 @@ func TestWriteSwapped(t *testing.T) {
 	assert.Contains(t, out, "| "+srvRawH3+" | "+h3quic+" | loadgen -proto h3 | 1000 |")
 	assert.Contains(t, out, "| "+srvRawFCGI+" | "+fcgiNginx+" | wrk | n/a: nginx not found")
 }
-
