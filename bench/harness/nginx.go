@@ -102,11 +102,14 @@ func startNginx(s settings, t target) (*frontend, error) {
 		_ = os.RemoveAll(dir)
 		return nil, fmt.Errorf("nginx conf: %w", err)
 	}
-	if out, err := exec.Command(s.nginx, "-t", "-p", dir, "-c", conf).CombinedOutput(); err != nil {
+	// -e: the start-up error log too goes to dir, not /var/log/nginx (which
+	// a harness run without root could not open).
+	errLog := filepath.Join(dir, "error.log")
+	if out, err := exec.Command(s.nginx, "-t", "-e", errLog, "-p", dir, "-c", conf).CombinedOutput(); err != nil {
 		_ = os.RemoveAll(dir)
 		return nil, fmt.Errorf("nginx -t: %w: %s", err, lastLines(string(out), 3))
 	}
-	p, err := spawn([]string{s.nginx, "-p", dir, "-c", conf}, nil)
+	p, err := spawn([]string{s.nginx, "-e", errLog, "-p", dir, "-c", conf}, nil)
 	if err != nil {
 		_ = os.RemoveAll(dir)
 		return nil, err

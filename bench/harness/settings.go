@@ -4,6 +4,7 @@ import (
 	"flag"
 	"fmt"
 	"os"
+	"os/exec"
 	"strconv"
 	"time"
 )
@@ -46,6 +47,8 @@ func loadSettings(args []string) (settings, error) {
 	}
 	if s.nginx == "" {
 		s.nginx = findNginx()
+	} else if _, err := exec.LookPath(s.nginx); err != nil {
+		s.nginx = "" // the FastCGI rows say "n/a: nginx not found"
 	}
 	if s.bin == "" {
 		return s, fmt.Errorf("flags: -bin is required")

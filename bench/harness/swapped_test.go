@@ -14,6 +14,7 @@ import (
 	"net/http"
 	"net/http/fcgi"
 	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -158,4 +159,17 @@ func TestWriteSwapped(t *testing.T) {
 	assert.Contains(t, out, "| "+srvKit+" | "+h3quic+" | loadgen -proto h3 | 900 | 100 µs | 1000 µs | 20 µs |  | 0.900 |")
 	assert.Contains(t, out, "| "+srvRawH3+" | "+h3quic+" | loadgen -proto h3 | 1000 |")
 	assert.Contains(t, out, "| "+srvRawFCGI+" | "+fcgiNginx+" | wrk | n/a: nginx not found")
+}
+
+func TestNoNginxSkipsFastCGI(t *testing.T) {
+	s, err := loadSettings([]string{"-bin", t.TempDir(), "-nginx", filepath.Join(t.TempDir(), "no-nginx")})
+	require.NoError(t, err)
+	assert.Empty(t, s.nginx, "a missing -nginx counts as not found")
+	r := &benchRun{s: s, thr: map[caseKey]*outcome[throughput]{}}
+	k := caseKey{srvKit, fcgiNginx}
+	r.thr[k] = &outcome[throughput]{}
+	r.throughputCase(k)
+	require.Len(t, r.thr[k].errs, 1)
+	assert.Equal(t, "n/a: nginx not found (Debian: apt-get install nginx-light)", r.thr[k].errs[0])
+	assert.Equal(t, r.thr[k].errs[0], naWhy(r.thr[k].errs))
 }
