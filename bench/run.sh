@@ -1,11 +1,11 @@
 #!/usr/bin/env bash
 # bench/run.sh — the cherrygo load and lifecycle benchmark in one command.
 #
-# Installs what is missing (wrk, h2load, CherryPy 18, openssl, curl) with
+# Installs what is missing (wrk, h2load, CherryPy 18, nginx, openssl, curl) with
 # apt-get, makes a throw-away self-signed certificate, builds the Go servers
 # and the load generator, runs bench/harness and writes bench/RESULTS.md.
 #
-#   bench/run.sh                                # full run (~5 minutes)
+#   bench/run.sh                                # full run (~6 minutes)
 #   BENCH_DURATION=1 BENCH_ROUNDS=1 bench/run.sh  # smoke run (~1 minute)
 #
 # Settings (environment): BENCH_DURATION (s, 1-10, default 5), BENCH_ROUNDS
@@ -21,6 +21,8 @@ command -v wrk >/dev/null || need+=(wrk)
 command -v h2load >/dev/null || need+=(nghttp2-client)
 command -v openssl >/dev/null || need+=(openssl)
 command -v curl >/dev/null || need+=(curl)
+# nginx fronts the FastCGI rows; Debian installs it in /usr/sbin.
+command -v nginx >/dev/null || [[ -x /usr/sbin/nginx ]] || need+=(nginx-light)
 /usr/bin/python3 -c 'import cherrypy' 2>/dev/null || need+=(python3-cherrypy3)
 if ((${#need[@]})); then
 	echo "run.sh: installing ${need[*]}" >&2
@@ -42,7 +44,8 @@ openssl req -x509 -newkey rsa:2048 -nodes -days 2 -subj /CN=127.0.0.1 \
 	-addext subjectAltName=IP:127.0.0.1 \
 	-keyout "$work/key.pem" -out "$work/cert.pem" 2>/dev/null
 
-go build -o "$work/bin/" ./bench/servers/rawhttp ./bench/servers/rawchi ./bench/loadgen
+go build -o "$work/bin/" ./bench/servers/rawhttp ./bench/servers/rawchi ./bench/servers/rawfcgi \
+	./bench/servers/rawh3 ./bench/loadgen
 go build -o "$work/bin/harness" ./bench/harness
 # The full stack: examples/hello for throughput, bench/servers/kit (the same
 # program plus GET /slow) for the stop with a request in flight. A build

@@ -19,6 +19,7 @@ type machine struct {
 	wrk      string
 	h2load   string
 	cherrypy string
+	nginx    string
 }
 
 func describeMachine(s settings) machine {
@@ -35,6 +36,10 @@ func describeMachine(s settings) machine {
 	m.loadAvg = readFile("/proc/loadavg")
 	m.wrk, _, _ = strings.Cut(firstLine(run("wrk", "-v")), " Copyright")
 	m.h2load = firstLine(run("h2load", "--version"))
+	m.nginx = "not found"
+	if s.nginx != "" {
+		m.nginx = strings.TrimPrefix(firstLine(run(s.nginx, "-v")), "nginx version: ")
+	}
 	m.cherrypy = firstLine(run(s.python, "-c", "import cherrypy, sys; print('CherryPy', cherrypy.__version__, 'on Python', sys.version.split()[0])"))
 	return m
 }

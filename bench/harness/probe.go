@@ -58,14 +58,20 @@ func (c *conn) get(path string, timeout time.Duration) (int, error) {
 	return resp.StatusCode, nil
 }
 
-// awaitFirst200 polls t with GET / until it answers 200, the process
-// exits, or the deadline passes. It returns the connection that got the
-// 200, still open (an idle keep-alive connection from then on).
-func awaitFirst200(t target, p *process, deadline time.Time) (*conn, error) {
+// awaitFirst200 polls t with GET / until it answers 200, the process (or
+// one of the others: nginx in front of it) exits, or the deadline passes.
+// It returns the connection that got the 200, still open (an idle
+// keep-alive connection from then on).
+func awaitFirst200(t target, p *process, deadline time.Time, others ...*process) (*conn, error) {
 	var last error
 	for time.Now().Before(deadline) {
 		if p.exited() {
 			return nil, fmt.Errorf("server exited (%v): %s", p.waitErr, p.output())
+		}
+		for _, o := range others {
+			if o.exited() {
+				return nil, fmt.Errorf("%s exited (%v): %s", o.cmd.Path, o.waitErr, o.output())
+			}
 		}
 		c, err := dialTarget(t, time.Second)
 		if err != nil {

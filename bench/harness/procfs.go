@@ -63,3 +63,61 @@ func openFDs(pid int) (int, error) {
 	}
 	return len(ents), nil
 }
+
+// treeCPUTicks returns utime+stime of pid and of its direct children
+// (nginx's master and its workers), in clock ticks.
+func treeCPUTicks(pid int) (int64, error) {
+	total, err := cpuTicks(pid)
+	if err != nil {
+		return 0, err
+	}
+	kids, err := childPIDs(pid)
+	if err != nil {
+		return 0, err
+	}
+	for _, k := range kids {
+		n, err := cpuTicks(k)
+		if err != nil {
+			continue // exited meanwhile
+		}
+		total += n
+	}
+	return total, nil
+}
+
+// childPIDs lists the processes whose parent is pid, from /proc/*/stat.
+func childPIDs(pid int) ([]int, error) {
+	ents, err := os.ReadDir("/proc")
+	if err != nil {
+		return nil, fmt.Errorf("children: %w", err)
+	}
+	var kids []int
+	for _, e := range ents {
+		n, err := strconv.Atoi(e.Name())
+		if err != nil {
+			continue
+		}
+		b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", n))
+		if err != nil {
+			continue // exited meanwhile
+		}
+		if ppid, ok := parentPID(string(b)); ok && ppid == pid {
+			kids = append(kids, n)
+		}
+	}
+	return kids, nil
+}
+
+// parentPID reads field 4 (ppid) of a /proc/<pid>/stat line.
+func parentPID(stat string) (int, bool) {
+	i := strings.LastIndexByte(stat, ')')
+	if i < 0 {
+		return 0, false
+	}
+	f := strings.Fields(stat[i+1:])
+	if len(f) < 2 {
+		return 0, false
+	}
+	n, err := strconv.Atoi(f[1])
+	return n, err == nil
+}

@@ -34,6 +34,7 @@ func (r *benchRun) report() string {
 	w("| Go | %s |\n", m.goVer)
 	w("| load generators | %s; %s; bench/loadgen |\n", m.wrk, m.h2load)
 	w("| CherryPy | %s |\n", m.cherrypy)
+	w("| nginx (FastCGI rows) | %s |\n", m.nginx)
 	w("| load average at start | %s |\n", m.loadAvg)
 	w("| settings | %v per measurement after %v warm-up, %d connections, 2 client threads, "+
 		"%d interleaved rounds, %d start/stop runs per server and round, %d idle connections |\n\n",
@@ -43,6 +44,7 @@ func (r *benchRun) report() string {
 
 	r.writeTargets(w)
 	r.writeThroughput(w)
+	r.writeSwapped(w)
 	r.writeLifecycle(w)
 	r.writeMemory(w)
 	r.writeErrors(w)
@@ -175,26 +177,93 @@ func (r *benchRun) writeThroughput(w writer) {
 		if okCP && k.transport == tcp && k.server != srvCherryPy {
 			vsCP = fmt.Sprintf("%.1f", rps/cp)
 		}
-		var per []string
-		var errs, status int64
-		for _, t := range o.rounds {
-			per = append(per, fmt.Sprintf("%.0f", t.rps()))
-			errs += t.errors
-			status += t.statusErrors
-		}
-		e := ""
-		if errs > 0 || status > 0 {
-			e = fmt.Sprintf("%d socket, %d non-200", errs, status)
-		}
-		if len(o.errs) > 0 {
-			e = strings.TrimSpace(e + " " + fmt.Sprintf("%d round(s) failed: %s", len(o.errs), firstErr(o.errs)))
-		}
 		w("| %s | %s | %s | %.0f | %s | %s | %s | %s | %s | %s | %s |\n", k.server, k.transport, tool, rps,
-			us(time.Duration(p50)), us(time.Duration(p99)), us(time.Duration(cpu)), vsChi, vsCP, strings.Join(per, " / "), e)
+			us(time.Duration(p50)), us(time.Duration(p99)), us(time.Duration(cpu)), vsChi, vsCP, perRound(o), errorsCell(o))
 	}
 	w("\nserver CPU/req = (utime + stime of the server process after − before the measurement) ÷ requests. " +
 		"TCP and TLS HTTP/1.1 use wrk, TLS HTTP/2 uses h2load (one stream per connection), the unix socket uses " +
-		"bench/loadgen; compare rows of the same transport, not across tools.\n\n")
+		"bench/loadgen; compare rows of the same transport, not across tools. FastCGI behind nginx and HTTP/3 " +
+		"have their own table below.\n\n")
+}
+
+// writeSwapped is the table of the backends the kit swaps by environment,
+// each kit row divided by its raw counterpart on the same transport.
+func (r *benchRun) writeSwapped(w writer) {
+	w("## Backends swapped by environment: GET / → \"Hello, world!\"\n\n")
+	w("| server | transport | tool | req/s | p50 | p99 | server CPU/req | nginx CPU/req | kit ÷ raw | req/s per round | errors |\n")
+	w("|---|---|---|--:|--:|--:|--:|--:|--:|---|---|\n")
+	for _, k := range swappedCases() {
+		o := r.thr[k]
+		tool := toolFor(k.transport)
+		if len(o.rounds) == 0 {
+			w("| %s | %s | %s | %s | | | | | | | |\n", k.server, k.transport, tool, naWhy(o.errs))
+			continue
+		}
+		rps, _ := r.medRPS(k)
+		p50, _ := medOf(o, func(t throughput) float64 { return float64(t.p50) })
+		p99, _ := medOf(o, func(t throughput) float64 { return float64(t.p99) })
+		cpu, _ := medOf(o, func(t throughput) float64 { return float64(t.cpuPerReq) })
+		front := ""
+		if k.transport == fcgiNginx {
+			f, _ := medOf(o, func(t throughput) float64 { return float64(t.frontCPUPerReq) })
+			front = us(time.Duration(f))
+		}
+		ratio := ""
+		if raw, ok := r.medRPS(caseKey{rawFor(k.transport), k.transport}); ok && k.server == srvKit {
+			ratio = fmt.Sprintf("%.3f", rps/raw)
+		}
+		w("| %s | %s | %s | %.0f | %s | %s | %s | %s | %s | %s | %s |\n", k.server, k.transport, tool, rps,
+			us(time.Duration(p50)), us(time.Duration(p99)), us(time.Duration(cpu)), front, ratio,
+			perRound(o), errorsCell(o))
+	}
+	w("\nFastCGI: wrk (HTTP/1.1, %d connections) → one nginx worker (worker_processes 1, a fresh "+
+		"configuration and directory per measurement) → FastCGI over TCP on 127.0.0.1 with upstream "+
+		"keepalive %d and fastcgi_keep_conn on, so nginx reuses its FastCGI connections and the rows measure "+
+		"the backend rather than connection set-up. The kit is examples/hello with SERVER_BACKEND=fastcgi, "+
+		"raw is net/http/fcgi.Serve (bench/servers/rawfcgi). server CPU/req is the backend process only; "+
+		"nginx CPU/req is nginx's master and worker. HTTP/3: bench/loadgen -proto h3, %d QUIC connections "+
+		"(one quic-go http3.Transport each) with one request at a time; the kit is examples/hello with TLS "+
+		"and SERVER_HTTP3=true (it also serves TLS on the TCP port of the same number, unused here), raw is "+
+		"quic-go's http3.Server alone (bench/servers/rawh3). kit ÷ raw is req/s over the raw row's on the "+
+		"same transport.\n\n", r.s.connections, upstreamKeepalive, r.s.connections)
+}
+
+// naWhy is a skipped row's req/s cell: n/a and why.
+func naWhy(errs []string) string {
+	e := firstErr(errs)
+	if e == "" {
+		return na
+	}
+	if strings.HasPrefix(e, na) {
+		return e
+	}
+	return na + ": " + e
+}
+
+// perRound lists a row's req/s, one per round.
+func perRound(o *outcome[throughput]) string {
+	var per []string
+	for _, t := range o.rounds {
+		per = append(per, fmt.Sprintf("%.0f", t.rps()))
+	}
+	return strings.Join(per, " / ")
+}
+
+// errorsCell sums a row's failed requests and failed rounds.
+func errorsCell(o *outcome[throughput]) string {
+	var errs, status int64
+	for _, t := range o.rounds {
+		errs += t.errors
+		status += t.statusErrors
+	}
+	e := ""
+	if errs > 0 || status > 0 {
+		e = fmt.Sprintf("%d socket, %d non-200", errs, status)
+	}
+	if len(o.errs) > 0 {
+		e = strings.TrimSpace(e + " " + fmt.Sprintf("%d round(s) failed: %s", len(o.errs), firstErr(o.errs)))
+	}
+	return e
 }
 
 func (r *benchRun) writeLifecycle(w writer) {
@@ -276,7 +345,7 @@ func (r *benchRun) writeMemory(w writer) {
 
 func (r *benchRun) writeErrors(w writer) {
 	var lines []string
-	for _, k := range throughputCases() {
+	for _, k := range allThroughputCases() {
 		for _, e := range r.thr[k].errs {
 			lines = append(lines, fmt.Sprintf("- throughput %s / %s: %s", k.server, k.transport, e))
 		}

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"errors"
 	"fmt"
 	"log/slog"
 	"time"
@@ -18,6 +19,27 @@ func throughputCases() []caseKey {
 		{srvRawChi, tlsH2}, {srvKit, tlsH2},
 	}
 }
+
+// swappedCases are the backends the kit swaps by environment
+// (SERVER_BACKEND=fastcgi, SERVER_HTTP3=true), each beside its raw
+// counterpart, in report order.
+func swappedCases() []caseKey {
+	return []caseKey{
+		{srvRawFCGI, fcgiNginx}, {srvKit, fcgiNginx},
+		{srvRawH3, h3quic}, {srvKit, h3quic},
+	}
+}
+
+// rawFor names the raw server a swapped case's kit row is divided by.
+func rawFor(transport string) string {
+	if transport == fcgiNginx {
+		return srvRawFCGI
+	}
+	return srvRawH3
+}
+
+// allThroughputCases is every throughput measurement of a round.
+func allThroughputCases() []caseKey { return append(throughputCases(), swappedCases()...) }
 
 // lifecycleServers get the start/stop measurements.
 func lifecycleServers() []string { return []string{srvRawHTTP, srvRawChi, srvKit, srvCherryPy} }
@@ -63,7 +85,7 @@ func newRun(s settings, log *slog.Logger) *benchRun {
 		inflight: map[string]*outcome[inFlight]{},
 		mem:      map[string]*outcome[memory]{},
 	}
-	for _, k := range throughputCases() {
+	for _, k := range allThroughputCases() {
 		r.thr[k] = &outcome[throughput]{}
 	}
 	for _, srv := range lifecycleServers() {
@@ -86,7 +108,7 @@ func rotate[T any](xs []T, n int) []T {
 func (r *benchRun) all() {
 	for round := range r.s.rounds {
 		r.log.Info("round", "n", round+1, "of", r.s.rounds)
-		for _, k := range rotate(throughputCases(), round) {
+		for _, k := range rotate(allThroughputCases(), round) {
 			r.throughputCase(k)
 		}
 		for _, srv := range rotate(lifecycleServers(), round) {
@@ -114,7 +136,14 @@ func (r *benchRun) target(server, transport string, slow bool) (target, error) {
 	return newTarget(r.s, server, transport, argv, r.seq)
 }
 
+// errNoNginx skips the FastCGI rows on a machine without nginx.
+var errNoNginx = errors.New("n/a: nginx not found (Debian: apt-get install nginx-light)")
+
 func (r *benchRun) throughputCase(k caseKey) {
+	if k.transport == fcgiNginx && r.s.nginx == "" {
+		r.thr[k].add(throughput{}, errNoNginx)
+		return
+	}
 	t, err := r.target(k.server, k.transport, false)
 	if err != nil {
 		r.thr[k].add(throughput{}, err)
@@ -122,7 +151,7 @@ func (r *benchRun) throughputCase(k caseKey) {
 	}
 	res, err := measureThroughput(r.s, t)
 	r.log.Info("throughput", "server", k.server, "transport", k.transport,
-		"rps", int(res.rps()), "p99", res.p99, "cpu/req", res.cpuPerReq, "err", err)
+		"rps", int(res.rps()), "p99", res.p99, "cpu/req", res.cpuPerReq, "nginx cpu/req", res.frontCPUPerReq, "err", err)
 	r.thr[k].add(res, err)
 }
 

@@ -14,6 +14,8 @@ const (
 	srvRawChi   = "net/http + chi"
 	srvKit      = "cherrygo (examples/hello)"
 	srvCherryPy = "CherryPy 18"
+	srvRawFCGI  = "raw net/http/fcgi"
+	srvRawH3    = "raw quic-go http3"
 )
 
 // Transports.
@@ -22,6 +24,10 @@ const (
 	unix  = "unix socket"
 	tlsH1 = "TLS HTTP/1.1"
 	tlsH2 = "TLS HTTP/2"
+	// The backends swapped by environment: FastCGI over TCP on 127.0.0.1
+	// from one nginx worker, and HTTP/3 over QUIC (UDP).
+	fcgiNginx = "FastCGI behind nginx (TCP)"
+	h3quic    = "HTTP/3 (QUIC)"
 )
 
 // target is one server program reachable over one transport.
@@ -33,6 +39,8 @@ type target struct {
 	network   string // "tcp" or "unix"
 	addr      string // host:port or socket path
 	tls       bool
+	h3        bool   // addr is a UDP port speaking HTTP/3
+	backend   string // with fcgiNginx: the server's host:port; addr is nginx's
 	// startedLine says the program prints "engine-started" once fully
 	// started (CherryPy); stops are measured only after it.
 	startedLine bool
@@ -70,6 +78,13 @@ func findPrograms(s settings) programs {
 			p.miss[server] = name + " not built"
 		}
 	}
+	for server, name := range map[string]string{srvRawFCGI: "rawfcgi", srvRawH3: "rawh3"} {
+		if a, ok := bin(name); ok {
+			p.argv[server] = a
+		} else {
+			p.miss[server] = name + " not built"
+		}
+	}
 	if a, ok := bin("hello"); ok {
 		p.argv[srvKit] = a
 	} else {
@@ -97,6 +112,23 @@ func freePort() (string, error) {
 	return strconv.Itoa(ln.Addr().(*net.TCPAddr).Port), nil
 }
 
+// freeDualPort finds a loopback port number free for both TCP and UDP
+// (the kit's HTTP/3 binds both), trying a few.
+func freeDualPort() (string, error) {
+	for range 10 {
+		port, err := freePort()
+		if err != nil {
+			return "", err
+		}
+		pc, err := net.ListenPacket("udp", net.JoinHostPort("127.0.0.1", port))
+		if err == nil {
+			pc.Close()
+			return port, nil
+		}
+	}
+	return "", fmt.Errorf("free port: no port free for both TCP and UDP in 10 tries")
+}
+
 // newTarget sets up argv to serve over transport on a fresh address.
 func newTarget(s settings, server, transport string, argv []string, seq int) (target, error) {
 	t := target{server: server, transport: transport, argv: argv, network: "tcp", startedLine: server == srvCherryPy}
@@ -110,8 +142,33 @@ func newTarget(s settings, server, transport string, argv []string, seq int) (ta
 	case tlsH1, tlsH2:
 		t.tls = true
 		t.env = []string{"SERVER_SSL_CERTIFICATE=" + s.cert, "SERVER_SSL_PRIVATE_KEY=" + s.key}
+	case h3quic:
+		// The kit serves HTTP/3 on the UDP port of its TLS TCP port's
+		// number; rawh3 binds only that UDP port and ignores SERVER_HTTP3.
+		t.tls, t.h3 = true, true
+		t.env = []string{"SERVER_SSL_CERTIFICATE=" + s.cert, "SERVER_SSL_PRIVATE_KEY=" + s.key, "SERVER_HTTP3=true"}
+	case fcgiNginx:
+		back, err := freePort()
+		if err != nil {
+			return t, err
+		}
+		front, err := freePort()
+		if err != nil {
+			return t, err
+		}
+		t.backend = net.JoinHostPort("127.0.0.1", back)
+		t.addr = net.JoinHostPort("127.0.0.1", front)
+		t.env = []string{"SERVER_SOCKET_HOST=127.0.0.1", "SERVER_SOCKET_PORT=" + back}
+		if server == srvKit {
+			t.env = append(t.env, "SERVER_BACKEND=fastcgi")
+		}
+		return t, nil
 	}
-	port, err := freePort()
+	pick := freePort
+	if t.h3 {
+		pick = freeDualPort
+	}
+	port, err := pick()
 	if err != nil {
 		return t, err
 	}

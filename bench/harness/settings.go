@@ -4,6 +4,7 @@ import (
 	"flag"
 	"fmt"
 	"os"
+	"os/exec"
 	"strconv"
 	"time"
 )
@@ -17,7 +18,8 @@ type settings struct {
 	wrkScript string // bench/wrk/report.lua
 	cert, key string
 	out       string
-	tmp       string // scratch directory (unix sockets, h2load logs)
+	tmp       string // scratch directory (unix sockets, h2load logs, nginx)
+	nginx     string // nginx's path; "" when it is not installed
 
 	duration      time.Duration
 	warmup        time.Duration
@@ -39,8 +41,14 @@ func loadSettings(args []string) (settings, error) {
 	fs.StringVar(&s.key, "key", "", "TLS private key (PEM)")
 	fs.StringVar(&s.out, "out", "bench/RESULTS.md", "report to write")
 	fs.StringVar(&s.tmp, "tmp", os.TempDir(), "scratch directory")
+	fs.StringVar(&s.nginx, "nginx", "", "nginx binary (default: nginx on PATH, else /usr/sbin/nginx)")
 	if err := fs.Parse(args); err != nil {
 		return s, fmt.Errorf("flags: %w", err)
+	}
+	if s.nginx == "" {
+		s.nginx = findNginx()
+	} else if _, err := exec.LookPath(s.nginx); err != nil {
+		s.nginx = "" // the FastCGI rows say "n/a: nginx not found"
 	}
 	if s.bin == "" {
 		return s, fmt.Errorf("flags: -bin is required")

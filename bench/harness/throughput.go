@@ -33,10 +33,12 @@ func (l load) rps() float64 {
 	return float64(l.requests) / l.elapsed.Seconds()
 }
 
-// throughput is one measured case: a load plus the server's CPU time.
+// throughput is one measured case: a load plus the server's CPU time
+// (and nginx's, for FastCGI).
 type throughput struct {
 	load
-	cpuPerReq time.Duration
+	cpuPerReq      time.Duration
+	frontCPUPerReq time.Duration // nginx's master and worker; 0 without nginx
 }
 
 // toolFor names the load generator used for a transport.
@@ -44,6 +46,8 @@ func toolFor(transport string) string {
 	switch transport {
 	case unix:
 		return "loadgen"
+	case h3quic:
+		return "loadgen -proto h3"
 	case tlsH2:
 		return "h2load"
 	default:
@@ -64,6 +68,13 @@ func runLoad(s settings, t target, d time.Duration) (load, error) {
 	switch toolFor(t.transport) {
 	case "loadgen":
 		out, err := command(ctx, filepath.Join(s.bin, "loadgen"), "-mode", "load", "-network", t.network,
+			"-addr", t.addr, "-c", conns, "-d", secs+"s")
+		if err != nil {
+			return load{}, err
+		}
+		return parseBench("loadgen", out)
+	case "loadgen -proto h3":
+		out, err := command(ctx, filepath.Join(s.bin, "loadgen"), "-mode", "load", "-proto", "h3",
 			"-addr", t.addr, "-c", conns, "-d", secs+"s")
 		if err != nil {
 			return load{}, err
@@ -196,20 +207,21 @@ func parseH2load(out, logPath string) (load, error) {
 	return l, nil
 }
 
-// measureThroughput starts t's server, warms it up, and measures one load
-// run together with the server's CPU time.
+// measureThroughput starts t's server (and nginx in front for FastCGI),
+// warms it up, and measures one load run together with the server's CPU
+// time and nginx's.
 func measureThroughput(s settings, t target) (throughput, error) {
-	p, err := startServer(t)
+	st, err := startStack(s, t)
 	if err != nil {
 		return throughput{}, err
 	}
-	defer p.stop()
+	defer st.stop()
 	if s.warmup > 0 {
 		if _, err := runLoad(s, t, s.warmup); err != nil {
 			return throughput{}, fmt.Errorf("warm-up: %w", err)
 		}
 	}
-	before, err := cpuTicks(p.pid())
+	before, err := st.ticks()
 	if err != nil {
 		return throughput{}, err
 	}
@@ -217,13 +229,17 @@ func measureThroughput(s settings, t target) (throughput, error) {
 	if err != nil {
 		return throughput{}, err
 	}
-	after, err := cpuTicks(p.pid())
+	after, err := st.ticks()
 	if err != nil {
 		return throughput{}, err
 	}
 	tick := time.Second / time.Duration(s.clkTck)
-	res := throughput{load: l, cpuPerReq: time.Duration(after-before) * tick / time.Duration(l.requests)}
-	if err := p.stop(); err != nil {
+	res := throughput{
+		load:           l,
+		cpuPerReq:      time.Duration(after.server-before.server) * tick / time.Duration(l.requests),
+		frontCPUPerReq: time.Duration(after.front-before.front) * tick / time.Duration(l.requests),
+	}
+	if err := st.stop(); err != nil {
 		return res, fmt.Errorf("after the measurement: %w", err)
 	}
 	return res, nil

@@ -1,6 +1,7 @@
-// Loadgen is the benchmark's own small HTTP/1.1 load generator, for what
-// wrk and h2load cannot do: load over a unix socket, and holding thousands
-// of idle keep-alive connections for the memory measurement.
+// Loadgen is the benchmark's own small load generator, for what wrk and
+// h2load cannot do: HTTP/1.1 load over a unix socket, HTTP/3 load, and
+// holding thousands of idle keep-alive connections for the memory
+// measurement.
 //
 // # Load mode
 //
@@ -15,6 +16,17 @@
 // Requests are written by hand and responses read with http.ReadResponse,
 // so the client costs little next to the server; its figures are still
 // only comparable with other loadgen figures, not with wrk's.
+//
+// # HTTP/3
+//
+//	loadgen -mode load -proto h3 -addr 127.0.0.1:8443 -c 50 -d 5s
+//
+// does the same over HTTP/3: each of the c workers has its own
+// quic-go http3.Transport, so one QUIC connection (dialled on its first
+// request, again after a failure) with one request at a time. The
+// server's certificate is not verified (the benchmark's is throw-away).
+// It prints the same BENCH line; its figures compare with other HTTP/3
+// loadgen figures only.
 //
 // # Idle mode
 //

@@ -40,7 +40,11 @@ func load(ctx context.Context, o options) (result, error) {
 	var wg sync.WaitGroup
 	start := time.Now()
 	for i := range workers {
-		wg.Go(func() { workers[i].run(ctx, o) })
+		if o.proto == "h3" {
+			wg.Go(func() { workers[i].runH3(ctx, o) })
+		} else {
+			wg.Go(func() { workers[i].run(ctx, o) })
+		}
 	}
 	wg.Wait()
 	res := result{elapsed: time.Since(start)}

@@ -12,6 +12,7 @@ import (
 
 type options struct {
 	mode    string
+	proto   string // "h1" (HTTP/1.1) or "h3" (HTTP/3 over QUIC, load mode only)
 	network string
 	addr    string
 	path    string
@@ -24,7 +25,8 @@ type options struct {
 func main() {
 	var o options
 	flag.StringVar(&o.mode, "mode", "load", `"load" (requests for -d) or "idle" (hold -n connections)`)
-	flag.StringVar(&o.network, "network", "tcp", `"tcp" or "unix"`)
+	flag.StringVar(&o.proto, "proto", "h1", `"h1" (HTTP/1.1) or "h3" (HTTP/3 over QUIC; load mode, -addr is the UDP host:port)`)
+	flag.StringVar(&o.network, "network", "tcp", `"tcp" or "unix" (HTTP/1.1)`)
 	flag.StringVar(&o.addr, "addr", "127.0.0.1:8080", "host:port or socket path")
 	flag.StringVar(&o.path, "path", "/", "request path")
 	flag.IntVar(&o.conns, "c", 50, "connections (load mode)")
@@ -44,6 +46,15 @@ func run(o options) error {
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, os.Interrupt)
 	defer stop()
+	switch o.proto {
+	case "h1":
+	case "h3":
+		if o.mode != "load" {
+			return fmt.Errorf("-proto h3 works in load mode only")
+		}
+	default:
+		return fmt.Errorf("unknown proto %q (want h1 or h3)", o.proto)
+	}
 	switch o.mode {
 	case "load":
 		res, err := load(ctx, o)

@@ -1,5 +1,6 @@
 // Package rawserve is the plumbing shared by the benchmark's baseline
-// servers (rawhttp and rawchi): it reads the same SERVER_* variables as
+// servers (rawhttp and rawchi; rawfcgi and rawh3 use its Settings and
+// Hello only): it reads the same SERVER_* variables as
 // examples/hello, binds TCP, a unix socket or TLS with nothing but net/http,
 // and on SIGTERM or SIGINT shuts down the way a careful net/http program
 // does (http.Server.Shutdown with a 5 s limit, then Close).
