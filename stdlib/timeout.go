@@ -35,7 +35,10 @@ func withBodyTimeout(h http.Handler, timeout time.Duration) http.Handler {
 		return h
 	}
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if r.Body != nil && r.Body != http.NoBody {
+		// ContentLength 0 is a request without a body: HTTP/1 gives it
+		// http.NoBody, but HTTP/2 gives every request a body object,
+		// even a GET whose HEADERS frame ended the stream.
+		if r.Body != nil && r.Body != http.NoBody && r.ContentLength != 0 {
 			r.Body = &progressBody{ReadCloser: r.Body, rc: http.NewResponseController(w), timeout: timeout}
 		}
 		h.ServeHTTP(w, r)

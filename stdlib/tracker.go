@@ -127,13 +127,16 @@ func (t *tracker) remove(c *trackedConn) {
 type unencrypted interface{ UnencryptedNetConn() net.Conn }
 
 // unwrap finds the tracked connection under what net/http passes to the
-// ConnState hook, and tells whether it speaks HTTP/2.
-func unwrap(c net.Conn) (tc *trackedConn, h2 bool) {
+// ConnState hook. When needProto is set it also tells whether the
+// connection speaks HTTP/2; it asks TLS for the negotiated protocol only
+// then (ConnectionState takes a lock and copies the whole state, and the
+// protocol is needed once per connection).
+func unwrap(c net.Conn, needProto bool) (tc *trackedConn, h2 bool) {
 	if tlsConn, ok := c.(*tls.Conn); ok {
 		c = tlsConn.NetConn()
 		if u, ok := c.(unencrypted); ok {
 			c, h2 = u.UnencryptedNetConn(), true
-		} else {
+		} else if needProto {
 			h2 = tlsConn.ConnectionState().NegotiatedProtocol == "h2"
 		}
 	}
@@ -152,11 +155,11 @@ func (t *tracker) hook(c net.Conn, state http.ConnState) {
 	if !ok {
 		// TLS (and h2c) wrap the tracked connection; whether it speaks
 		// HTTP/2 is settled by the time it first turns active.
-		var h2 bool
-		if tc, h2 = unwrap(c); tc == nil {
+		if tc, _ = unwrap(c, false); tc == nil {
 			return
 		}
 		if state == http.StateActive && !tc.protoKnown.Load() {
+			_, h2 := unwrap(c, true)
 			tc.multiplexed.Store(h2)
 			tc.protoKnown.Store(true)
 		}
