@@ -152,6 +152,7 @@ func (c *core) Start() error {
 		r.accepting = append(r.accepting, &trackingListener{Listener: c.proxied(l), t: r.tracker, noDelay: c.settings.noDelay, timeout: c.settings.socketTimeout, accepted: make(chan struct{}, 1), shared: c.shared})
 	}
 	r.serving.Add(len(ls))
+	r.h3.addServers() // before Stop can wait for them
 	if c.certs != nil {
 		r.certWatch = c.certs.watch(c.log)
 	}

@@ -127,6 +127,15 @@ func (h *h3Run) port() int {
 	return 0
 }
 
+// addServers counts the Serve goroutines serveHTTP3 will start; Start
+// calls it while it holds the lock Stop takes first, so that Stop's wait
+// for them never races with the count (nil: nothing).
+func (h *h3Run) addServers() {
+	if h != nil {
+		h.served.Add(len(h.conns))
+	}
+}
+
 // count is the number of Serve goroutines the run starts; 0 for nil.
 func (h *h3Run) count() int {
 	if h == nil {
@@ -191,7 +200,6 @@ func (c *core) serveHTTP3(r *run, errs chan<- error) {
 	if h == nil {
 		return
 	}
-	h.served.Add(len(h.conns))
 	for _, pc := range h.conns {
 		c.log.Info("listening", "network", "udp", "addr", pc.LocalAddr().String(), "tls", true, "http3", true)
 		served := make(chan error, 1)

@@ -208,6 +208,24 @@ func (k *keepAliveClient) get() (*http.Response, error) {
 	return resp, err
 }
 
+// servedKeepAlive starts a server that the test stops itself (done gets
+// Start's result) and a keep-alive client that has had one answer.
+func servedKeepAlive(t *testing.T) (*Server, <-chan error, *keepAliveClient) {
+	t.Helper()
+	srv, err := New(testConfig(), hello)
+	if err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan error, 1)
+	go func() { done <- srv.Start() }()
+	<-srv.Ready()
+	k := newKeepAliveClient(t, srv)
+	if _, err := k.get(); err != nil {
+		t.Fatal(err)
+	}
+	return srv, done, k
+}
+
 // startStop starts srv's Stop and returns a channel with its result.
 func startStop(srv *Server) <-chan error {
 	stopped := make(chan error, 1)
@@ -224,17 +242,7 @@ func startStop(srv *Server) <-chan error {
 // KeepAliveGrace) is answered, not reset: a load balancer's pooled
 // connection on a busy machine.
 func TestStopWaitsForAStalledKeepAliveClient(t *testing.T) {
-	srv, err := New(testConfig(), hello)
-	if err != nil {
-		t.Fatal(err)
-	}
-	done := make(chan error, 1)
-	go func() { done <- srv.Start() }()
-	<-srv.Ready()
-	k := newKeepAliveClient(t, srv)
-	if _, err := k.get(); err != nil {
-		t.Fatal(err)
-	}
+	srv, done, k := servedKeepAlive(t)
 	answered := time.Now()
 	stopped := startStop(srv)
 	<-time.After(3 * StopGrace) // the client's stall, not a synchronisation
@@ -257,17 +265,7 @@ func TestStopWaitsForAStalledKeepAliveClient(t *testing.T) {
 // KeepAliveGrace is closed StopGrace after the stop began: Stop does not
 // wait a whole KeepAliveGrace for it.
 func TestStopClosesAnIdleKeepAliveConnectionAfterStopGrace(t *testing.T) {
-	srv, err := New(testConfig(), hello)
-	if err != nil {
-		t.Fatal(err)
-	}
-	done := make(chan error, 1)
-	go func() { done <- srv.Start() }()
-	<-srv.Ready()
-	k := newKeepAliveClient(t, srv)
-	if _, err := k.get(); err != nil {
-		t.Fatal(err)
-	}
+	srv, done, k := servedKeepAlive(t)
 	<-time.After(KeepAliveGrace + StopGrace) // the connection's idleness, not a synchronisation
 	began := time.Now()
 	if err := <-startStop(srv); err != nil {

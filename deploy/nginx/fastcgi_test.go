@@ -17,6 +17,8 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/seed-49a6713b/cherrygo/internal/nginxtest"
 )
 
 // buildBackendApp builds testdata/backendapp into a temporary directory.
@@ -70,13 +72,13 @@ func startFastCGIConf(t *testing.T, nginx, bin, network string, env []string, ke
 		env = append(env, "SERVER_SOCKET_FILE="+sock, "SERVER_SOCKET_FILE_GROUP="+group)
 		upstream = "server unix:" + sock + ";"
 	case "tcp":
-		port := freePort(t)
+		port := nginxtest.FreePort(t)
 		env = append(env, "SERVER_SOCKET_HOST=127.0.0.1", "SERVER_SOCKET_PORT="+strconv.Itoa(port))
 		upstream = "server 127.0.0.1:" + strconv.Itoa(port) + ";"
 	}
 	app := startProcess(t, bin, env)
 
-	front := freePort(t)
+	front := nginxtest.FreePort(t)
 	conf := readFile(t, "fastcgi.conf")
 	conf = strings.Replace(conf, "server unix:/run/hello/hello.sock;", upstream, 1)
 	conf = strings.Replace(conf, "listen 80;", "listen 127.0.0.1:"+strconv.Itoa(front)+";", 1)
@@ -114,7 +116,7 @@ var cutRe = regexp.MustCompile(`reset by peer|prematurely closed|Broken pipe|ups
 // on TCP: answers, SCRIPT_NAME and PATH_INFO, a 413 and a 503 passing
 // through, and a stop under load that cuts no request.
 func TestFastCGIBehindNginx(t *testing.T) {
-	nginx := lookNginx(t)
+	nginx := nginxtest.Find(t)
 	bin := buildBackendApp(t)
 	for _, network := range []string{"unix", "tcp"} {
 		t.Run(network, func(t *testing.T) {

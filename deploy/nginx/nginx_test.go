@@ -5,7 +5,6 @@ import (
 	"context"
 	"fmt"
 	"io"
-	"net"
 	"net/http"
 	"os"
 	"os/exec"
@@ -21,6 +20,8 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/seed-49a6713b/cherrygo/internal/nginxtest"
 )
 
 // Rolling restarts behind a real nginx: two instances of examples/hello in
@@ -31,7 +32,7 @@ import (
 // keep-alive on and off. The same runs with no delay are reported, not
 // asserted.
 func TestRollingRestartBehindNginx(t *testing.T) {
-	nginx := lookNginx(t)
+	nginx := nginxtest.Find(t)
 	if testing.Short() {
 		t.Skip("-short: the rolling restarts take 40 s")
 	}
@@ -49,8 +50,8 @@ func TestRollingRestartBehindNginx(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			dir := t.TempDir()
-			ports := []int{freePort(t), freePort(t)}
-			front := freePort(t)
+			ports := []int{nginxtest.FreePort(t), nginxtest.FreePort(t)}
+			front := nginxtest.FreePort(t)
 			env := []string{"SERVER_SHUTDOWN_DELAY=" + tc.delay, "SERVER_SHUTDOWN_TIMEOUT=5s", "SERVER_READINESS_PATH=/readyz"}
 			insts := []*instance{startInstance(t, bin, ports[0], env), startInstance(t, bin, ports[1], env)}
 			errorLog := startNginx(t, nginx, dir, front, ports, tc.keepAlive)
@@ -101,19 +102,6 @@ func TestRollingRestartBehindNginx(t *testing.T) {
 	}
 }
 
-// lookNginx finds nginx, or skips the test.
-func lookNginx(t *testing.T) string {
-	t.Helper()
-	nginx, err := exec.LookPath("nginx")
-	if err != nil {
-		nginx, err = exec.LookPath("/usr/sbin/nginx") // not on a user's PATH
-	}
-	if err != nil {
-		t.Skip("nginx is not installed (Debian: apt-get install nginx-light; .ci/run does)")
-	}
-	return nginx
-}
-
 // buildHello builds examples/hello into a temporary directory.
 func buildHello(t *testing.T) string {
 	t.Helper()
@@ -121,15 +109,6 @@ func buildHello(t *testing.T) string {
 	out, err := exec.Command("go", "build", "-o", bin, "../../examples/hello").CombinedOutput()
 	require.NoError(t, err, "%s", out)
 	return bin
-}
-
-// freePort returns a loopback port that was free a moment ago.
-func freePort(t *testing.T) int {
-	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	require.NoError(t, err)
-	defer l.Close()
-	return l.Addr().(*net.TCPAddr).Port
 }
 
 func readFile(t *testing.T, name string) string {
@@ -222,64 +201,11 @@ func startNginx(t *testing.T, nginx, dir string, front int, ports []int, keepAli
 	return runNginx(t, nginx, dir, front, "", "pool.conf")
 }
 
-// runNginx runs nginx with a main configuration under dir (pid, logs and
-// temporary files there) that says user (if not empty) and includes the
-// file include of dir in its http block; nginx is stopped gracefully when
-// the test ends. It returns once nginx listens on front, with the error
-// log's path.
+// runNginx runs nginx with dir's file include in its http block (see
+// nginxtest.Run).
 func runNginx(t *testing.T, nginx, dir string, front int, user, include string) string {
 	t.Helper()
-	errorLog := filepath.Join(dir, "error.log")
-	conf := fmt.Sprintf(`%[4]s
-worker_processes 1;
-pid %[1]s/nginx.pid;
-error_log %[2]s info;
-events { worker_connections 1024; }
-http {
-    access_log off;
-    client_body_temp_path %[1]s/body;
-    proxy_temp_path %[1]s/proxy;
-    fastcgi_temp_path %[1]s/fastcgi;
-    uwsgi_temp_path %[1]s/uwsgi;
-    scgi_temp_path %[1]s/scgi;
-    include %[1]s/%[3]s;
-}
-`, dir, errorLog, include, user)
-	confPath := filepath.Join(dir, "nginx.conf")
-	require.NoError(t, os.WriteFile(confPath, []byte(conf), 0o644))
-	out, err := exec.Command(nginx, "-t", "-p", dir, "-c", confPath).CombinedOutput()
-	require.NoError(t, err, "nginx -t: %s", out)
-
-	cmd := exec.Command(nginx, "-p", dir, "-c", confPath, "-g", "daemon off;")
-	cmd.Stderr = os.Stderr
-	require.NoError(t, cmd.Start())
-	done := make(chan error, 1)
-	go func() { done <- cmd.Wait() }()
-	t.Cleanup(func() {
-		_ = cmd.Process.Signal(syscall.SIGQUIT) // graceful
-		select {
-		case <-done:
-		case <-time.After(10 * time.Second):
-			_ = cmd.Process.Kill()
-			<-done
-		}
-	})
-	// nginx says nothing when it listens: probe its port, bounded.
-	addr := "127.0.0.1:" + strconv.Itoa(front)
-	for i := 0; ; i++ {
-		c, err := net.DialTimeout("tcp", addr, time.Second)
-		if err == nil {
-			c.Close()
-			break
-		}
-		require.Less(t, i, 200, "nginx does not listen on %s: %v", addr, err)
-		select {
-		case err := <-done:
-			t.Fatalf("nginx exited: %v", err)
-		case <-time.After(50 * time.Millisecond): // a bounded probe's backoff
-		}
-	}
-	return errorLog
+	return nginxtest.Run(t, nginx, dir, front, user, "    include "+filepath.Join(dir, include)+";")
 }
 
 // load counts what the clients saw.
@@ -342,7 +268,7 @@ func drive(ctx context.Context, url string, clients int) *load {
 // it, gets 502 "Permission denied" until SERVER_SOCKET_FILE_GROUP gives
 // the socket the workers' group, as the file's comment says.
 func TestUnixSocketBehindNginx(t *testing.T) {
-	nginx := lookNginx(t)
+	nginx := nginxtest.Find(t)
 	bin := buildHello(t)
 	// The worker runs as this process's user and group when that is not
 	// root: it owns the socket, and the refusal cannot be shown.
@@ -366,7 +292,7 @@ func TestUnixSocketBehindNginx(t *testing.T) {
 			require.NoError(t, err)
 			assert.Equal(t, os.ModeSocket|0o660, fi.Mode(), "the default mode")
 
-			front := freePort(t)
+			front := nginxtest.FreePort(t)
 			conf := readFile(t, "unix.conf")
 			conf = strings.Replace(conf, "server unix:/run/hello/hello.sock;", "server unix:"+sock+";", 1)
 			conf = strings.Replace(conf, "listen 80;", "listen 127.0.0.1:"+strconv.Itoa(front)+";", 1)

@@ -4,12 +4,11 @@ import (
 	"crypto/tls"
 	"fmt"
 	"io"
-	"net"
 	"net/http"
 	"net/url"
 	"os"
-	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"syscall"
 	"testing"
@@ -19,6 +18,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/seed-49a6713b/cherrygo/internal/nginxtest"
 	"github.com/seed-49a6713b/cherrygo/internal/testcert"
 )
 
@@ -49,7 +49,7 @@ func TestBackendsSwappedByEnvironment(t *testing.T) {
 	})
 
 	t.Run("fastcgi", func(t *testing.T) {
-		nginx := lookNginx(t)
+		nginx := nginxtest.Find(t)
 		r := start(t, bin, "SERVER_SOCKET_PORT=0", "SERVER_BACKEND=fastcgi")
 		u, err := url.Parse(r.url)
 		require.NoError(t, err)
@@ -97,84 +97,22 @@ func get(t *testing.T, c *http.Client, u string) (*http.Response, string) {
 	return resp, string(b)
 }
 
-// lookNginx finds nginx, or skips the test.
-func lookNginx(t *testing.T) string {
-	t.Helper()
-	for _, name := range []string{"nginx", "/usr/sbin/nginx"} {
-		if p, err := exec.LookPath(name); err == nil {
-			return p
-		}
-	}
-	t.Skip("nginx is not installed (Debian: apt-get install nginx-light; .ci/run does)")
-	return ""
-}
-
 // runNginxFastCGI runs an nginx that passes every request to the FastCGI
 // server at upstream (host:port) and returns its own address; it stops at
 // the end of the test.
 func runNginxFastCGI(t *testing.T, nginx, upstream string) string {
 	t.Helper()
-	dir := t.TempDir()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	require.NoError(t, err)
-	front := l.Addr().String()
-	l.Close()
-	conf := fmt.Sprintf(`worker_processes 1;
-pid %[1]s/nginx.pid;
-error_log %[1]s/error.log;
-events { worker_connections 64; }
-http {
-    access_log off;
-    client_body_temp_path %[1]s/body;
-    proxy_temp_path %[1]s/proxy;
-    fastcgi_temp_path %[1]s/fastcgi;
-    uwsgi_temp_path %[1]s/uwsgi;
-    scgi_temp_path %[1]s/scgi;
-    server {
-        listen %[2]s;
+	front := nginxtest.FreePort(t)
+	nginxtest.Run(t, nginx, t.TempDir(), front, "", fmt.Sprintf(`    server {
+        listen 127.0.0.1:%d;
         location / {
             fastcgi_param REQUEST_METHOD $request_method;
             fastcgi_param REQUEST_URI $request_uri;
             fastcgi_param SERVER_PROTOCOL $server_protocol;
             fastcgi_param REMOTE_ADDR $remote_addr;
             fastcgi_param HTTP_HOST $host;
-            fastcgi_pass %[3]s;
+            fastcgi_pass %s;
         }
-    }
+    }`, front, upstream))
+	return "127.0.0.1:" + strconv.Itoa(front)
 }
-`, dir, front, upstream)
-	confPath := filepath.Join(dir, "nginx.conf")
-	require.NoError(t, os.WriteFile(confPath, []byte(conf), 0o644))
-	cmd := exec.Command(nginx, "-p", dir, "-c", confPath, "-g", "daemon off;")
-	out := &logBuffer{}
-	cmd.Stderr = writerFunc(func(p []byte) (int, error) { out.WriteString(string(p)); return len(p), nil })
-	require.NoError(t, cmd.Start())
-	done := make(chan error, 1)
-	go func() { done <- cmd.Wait() }()
-	t.Cleanup(func() {
-		_ = cmd.Process.Signal(syscall.SIGQUIT) // graceful
-		select {
-		case <-done:
-		case <-time.After(10 * time.Second):
-			_ = cmd.Process.Kill()
-			<-done
-		}
-	})
-	for i := 0; ; i++ { // nginx says nothing when it listens: a bounded probe
-		c, err := net.DialTimeout("tcp", front, time.Second)
-		if err == nil {
-			c.Close()
-			return front
-		}
-		require.Less(t, i, 200, "nginx does not listen on %s: %v; %s", front, err, out)
-		select {
-		case err := <-done:
-			t.Fatalf("nginx exited: %v; %s", err, out)
-		case <-time.After(50 * time.Millisecond):
-		}
-	}
-}
-
-type writerFunc func([]byte) (int, error)
-
-func (f writerFunc) Write(p []byte) (int, error) { return f(p) }

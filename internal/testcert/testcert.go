@@ -15,7 +15,8 @@ import (
 )
 
 // Pair returns a fresh self-signed ECDSA P-256 server certificate for
-// 127.0.0.1, ::1 and localhost, valid for an hour either side of now,
+// 127.0.0.1, ::1, localhost and backend (the host name of the adapter
+// suite's URLs), valid for an hour either side of now,
 // with the given serial, and its PKCS #8 key, both as PEM.
 func Pair(t testing.TB, serial int64) (certPEM, keyPEM []byte) {
 	t.Helper()
@@ -30,7 +31,7 @@ func Pair(t testing.TB, serial int64) (certPEM, keyPEM []byte) {
 		NotAfter:     time.Now().Add(time.Hour),
 		KeyUsage:     x509.KeyUsageDigitalSignature,
 		ExtKeyUsage:  []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth},
-		DNSNames:     []string{"localhost"},
+		DNSNames:     []string{"localhost", "backend"},
 		IPAddresses:  []net.IP{net.IPv4(127, 0, 0, 1), net.IPv6loopback},
 	}
 	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
