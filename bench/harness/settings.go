@@ -83,7 +83,7 @@ func loadSettings(args []string) (settings, error) {
 		{"BENCH_DURATION", defaultDuration, 1, 10, nil},
 		{"BENCH_WARMUP", 1, 0, 10, nil},
 		{"BENCH_ROUNDS", defaultRounds, 1, 20, &s.rounds},
-		{"BENCH_LIFECYCLE_ROUNDS", 3, 1, 20, &s.lifecycleRounds},
+		{"BENCH_LIFECYCLE_ROUNDS", 2, 1, 20, &s.lifecycleRounds},
 		{"BENCH_LIFECYCLE_RUNS", 3, 1, 50, &s.lifecycleRuns},
 		{"BENCH_IDLE_CONNS", 5000, 1, 15000, &s.idleConns},
 		{"BENCH_CLK_TCK", 100, 1, 1000000, &s.clkTck},
