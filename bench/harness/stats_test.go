@@ -140,9 +140,9 @@ func TestReportTargets(t *testing.T) {
 	r.thr[caseKey{srvKit, tlsH2, mainConns}].rounds[1] = run(10000, 33*time.Microsecond)
 	out := r.report()
 	assert.NotContains(t, out, "SMOKE RUN")
-	assert.Contains(t, out, "| server CPU/req, kit ÷ net/http + chi | TCP | 1.020 | 1.020–1.020 (0.0 %, 2 rounds) | ≤ 1.03 | **pass** |")
-	assert.Contains(t, out, "| req/s, kit ÷ net/http + chi | TCP | 0.970 | 0.970–0.970 (0.0 %, 2 rounds) | ≥ 0.95 | **pass** |")
-	assert.Contains(t, out, "| server CPU/req, kit ÷ net/http + chi | TLS HTTP/2 | 1.050 | 1.000–1.100 (9.5 %, 2 rounds) | ≤ 1.03 | "+
+	assert.Contains(t, out, "| server CPU/req, kit ÷ net/http + chi | TCP | 1.020 | 1.020–1.020 (0.0 %, n = 2) | ≤ 1.03 | **pass** |")
+	assert.Contains(t, out, "| req/s, kit ÷ net/http + chi | TCP | 0.970 | 0.970–0.970 (0.0 %, n = 2) | ≥ 0.95 | **pass** |")
+	assert.Contains(t, out, "| server CPU/req, kit ÷ net/http + chi | TLS HTTP/2 | 1.050 | 1.000–1.100 (9.5 %, n = 2) | ≤ 1.03 | "+
 		"**FAIL** (noisy: spread 9.5 % > 5 %) |")
 	assert.Contains(t, out, "servers (and nginx) on CPU 0")
 	assert.Contains(t, out, "| 500 | "+srvFiber+" | 30.0 µs (30.0–30.0) | 10000 (10000–10000) |")

@@ -76,7 +76,7 @@ func (r *benchRun) writeTargets(w writer) {
 			med, spread := na, ""
 			if s.n > 0 {
 				med = fmt.Sprintf("%.3f", s.med)
-				spread = fmt.Sprintf("%.3f–%.3f (%.1f %%, %d rounds)", s.min, s.max, s.spread()*100, s.n)
+				spread = fmt.Sprintf("%.3f–%.3f (%.1f %%, n = %d)", s.min, s.max, s.spread()*100, s.n)
 			}
 			w("| %s, kit ÷ net/http + chi | %s | %s | %s | %s | %s |\n", tg.name, tr, med, spread, tg.required,
 				tg.verdict(s))
