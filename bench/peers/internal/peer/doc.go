@@ -1,6 +1,7 @@
 // Package peer is what the benchmark's peer servers (gin, echo, fiber)
 // share: the answer every benchmark server gives on GET /, the address
-// from the same SERVER_* variables as examples/hello, and the stop signal.
+// from the same SERVER_* variables as examples/hello, the stop signal, and
+// net/http serving with a graceful stop (gin and echo; fiber has its own).
 //
 // # Variables
 //
