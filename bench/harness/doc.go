@@ -1,29 +1,39 @@
 // Harness runs the cherrygo benchmark and writes bench/RESULTS.md. It is
 // meant to be started by bench/run.sh, which installs the tools, builds the
-// servers, makes a self-signed certificate and passes their paths as flags.
+// servers (and the peers of bench/peers), makes a self-signed certificate
+// and passes their paths as flags.
 //
 // # What it measures
 //
-// Throughput (requests per second, latency p50/p99, server CPU time per
-// request from /proc/<pid>/stat) of the same hello world served by raw
-// net/http, net/http + chi, examples/hello (the full stack) over TCP, a
-// unix socket, TLS with HTTP/1.1 and TLS with HTTP/2, and CherryPy 18 over
-// TCP. The same for the backends the kit swaps by environment, each beside
-// its raw counterpart: FastCGI behind one nginx worker (examples/hello with
-// SERVER_BACKEND=fastcgi against net/http/fcgi, over TCP on 127.0.0.1 with
-// upstream keep-alive; nginx's CPU is counted separately) and HTTP/3
-// (SERVER_HTTP3=true against quic-go's http3.Server, driven by loadgen
-// -proto h3). Lifecycle: process start → first 200, SIGTERM → port free (and →
-// process exit) with an idle keep-alive connection open, and SIGTERM with a
-// two-second request in flight. Memory: resident set per idle keep-alive
-// connection, from VmRSS with 5,000 connections minus VmRSS without.
+// Throughput of the same hello world: the server's CPU time per request
+// (utime+stime from /proc/<pid>/stat ÷ requests, the primary figure),
+// requests per second and latency p50/p99. Over TCP at 1, 50 and 500
+// connections for raw net/http, net/http + chi, examples/hello (the kit)
+// and the peers gin, echo v4, fiber v2 and CherryPy 18; over a unix
+// socket, TLS with HTTP/1.1 and TLS with HTTP/2 for raw net/http, chi and
+// the kit. The same for the backends the kit swaps by environment, each
+// beside its raw counterpart: FastCGI behind one nginx worker
+// (SERVER_BACKEND=fastcgi against net/http/fcgi; nginx's CPU is counted
+// separately) and HTTP/3 (SERVER_HTTP3=true against quic-go's
+// http3.Server, driven by loadgen -proto h3). Lifecycle: start → first
+// 200; SIGTERM → port free (and → exit) with an idle keep-alive connection
+// open, with a connection that never sent a request, and with a two-second
+// request in flight. Memory: resident set per idle keep-alive connection.
 //
-// # Rounds
+// # Pinning
 //
-// Every measurement runs once per round, against a freshly started server,
-// and the rounds interleave the servers (the order rotates each round) so
-// that drift in the machine's load spreads over all of them. Tables show
-// the median over rounds.
+// With -server-cpu and -client-cpu every server (and nginx) is started
+// through taskset on the one CPU and every load generator on the other;
+// run.sh also runs the harness itself on the client CPU.
+//
+// # Rounds and ratios
+//
+// Every round starts each server afresh, in an order rotated each round,
+// warms it up once and measures each of its connection counts in turn.
+// Figures are medians over the rounds with their min–max. Ratios (kit ÷
+// chi and the like) are taken within each round and summarised the same
+// way; a ratio whose (max − min) ÷ median exceeds 5 % is marked noisy.
+// Lifecycle and memory run in the first BENCH_LIFECYCLE_ROUNDS rounds.
 //
 // # Markers
 //
@@ -33,10 +43,10 @@
 //
 // # Settings
 //
-// BENCH_DURATION (seconds per throughput measurement, 1–10, default 5),
-// BENCH_ROUNDS (default 3), BENCH_WARMUP (seconds of warm-up load before
-// each measurement, default 1), BENCH_CONNECTIONS (1–50, default 50),
-// BENCH_LIFECYCLE_RUNS (start/stop runs per server and round, default 5),
+// BENCH_DURATION (seconds per throughput measurement, 1–10, default 2),
+// BENCH_ROUNDS (default 5), BENCH_WARMUP (seconds of warm-up load after
+// each server start, default 1), BENCH_LIFECYCLE_ROUNDS (default 2),
+// BENCH_LIFECYCLE_RUNS (start/stop runs per server and round, default 3),
 // BENCH_IDLE_CONNS (default 5000), BENCH_CLK_TCK (default 100). The -nginx
 // flag names nginx (default: nginx on PATH, else /usr/sbin/nginx); without
 // it the FastCGI rows say "n/a: nginx not found".

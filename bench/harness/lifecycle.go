@@ -2,6 +2,8 @@ package main
 
 import (
 	"fmt"
+	"io"
+	"net"
 	"net/http"
 	"time"
 )
@@ -112,6 +114,66 @@ func measureInFlight(t target) (inFlight, error) {
 		}
 	case <-time.After(stopTimeout):
 		r.detail = "no answer"
+	}
+	select {
+	case <-p.done:
+		r.exit = p.exitedAt.Sub(sig)
+	case <-time.After(stopTimeout):
+		return r, fmt.Errorf("no exit within %v of SIGTERM", stopTimeout)
+	}
+	return r, nil
+}
+
+// silentStop is a stop with a connection open that never sent a request
+// (accepted by the server, not a byte written on it).
+type silentStop struct {
+	portFree time.Duration // SIGTERM → port free
+	closed   time.Duration // SIGTERM → the server closed the silent connection
+	exit     time.Duration // SIGTERM → process exit
+}
+
+// measureSilentStop starts t's program, opens a connection that never
+// sends a request, leaves it idlePause, and sends SIGTERM. net/http's
+// Shutdown counts such a connection (StateNew) as idle only 5 s after it
+// was accepted, so a plain net/http server exits about 5 s later.
+func measureSilentStop(t target) (silentStop, error) {
+	var r silentStop
+	p, err := startServer(t)
+	if err != nil {
+		return r, err
+	}
+	defer p.stop()
+	c, err := net.DialTimeout(t.network, t.addr, 5*time.Second)
+	if err != nil {
+		return r, fmt.Errorf("dial %s: %w", t.addr, err)
+	}
+	defer c.Close()
+	// The server must have accepted it before the signal: wait until
+	// idlePause has passed (awaitStarted's pause for the probe did not
+	// cover this connection).
+	time.Sleep(idlePause)
+	closed := make(chan time.Time, 1)
+	go func() {
+		// Reads until the server closes the connection (EOF) or the
+		// deadline set below the stop timeout passes.
+		_ = c.SetReadDeadline(time.Now().Add(stopTimeout))
+		_, _ = io.Copy(io.Discard, c)
+		closed <- time.Now()
+	}()
+	sig, err := p.terminate()
+	if err != nil {
+		return r, err
+	}
+	free, err := awaitPortFree(t.addr, sig.Add(stopTimeout))
+	if err != nil {
+		return r, err
+	}
+	r.portFree = free.Sub(sig)
+	select {
+	case at := <-closed:
+		r.closed = at.Sub(sig)
+	case <-time.After(stopTimeout + time.Second):
+		return r, fmt.Errorf("the silent connection was not closed within %v of SIGTERM", stopTimeout)
 	}
 	select {
 	case <-p.done:

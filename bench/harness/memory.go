@@ -50,8 +50,9 @@ func measureMemory(s settings, t target) (memory, error) {
 
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
-	lg := exec.CommandContext(ctx, filepath.Join(s.bin, "loadgen"), "-mode", "idle",
-		"-network", t.network, "-addr", t.addr, "-n", strconv.Itoa(s.idleConns), "-timeout", "60s")
+	argv := onCPU(s.clientCPU, []string{filepath.Join(s.bin, "loadgen"), "-mode", "idle",
+		"-network", t.network, "-addr", t.addr, "-n", strconv.Itoa(s.idleConns), "-timeout", "60s"})
+	lg := exec.CommandContext(ctx, argv[0], argv[1:]...)
 	stdin, err := lg.StdinPipe()
 	if err != nil {
 		return m, fmt.Errorf("loadgen: %w", err)

@@ -109,7 +109,7 @@ func startNginx(s settings, t target) (*frontend, error) {
 		_ = os.RemoveAll(dir)
 		return nil, fmt.Errorf("nginx -t: %w: %s", err, lastLines(string(out), 3))
 	}
-	p, err := spawn([]string{s.nginx, "-e", errLog, "-p", dir, "-c", conf}, nil)
+	p, err := spawn(onCPU(s.serverCPU, []string{s.nginx, "-e", errLog, "-p", dir, "-c", conf}), nil)
 	if err != nil {
 		_ = os.RemoveAll(dir)
 		return nil, err

@@ -4,20 +4,41 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"slices"
 	"time"
 )
 
 // caseKey names one throughput measurement.
-type caseKey struct{ server, transport string }
+type caseKey struct {
+	server, transport string
+	conns             int
+}
 
-// throughputCases is the side-by-side table, in report order.
+// tcpServers are the servers of the TCP table, the peers a user would
+// pick instead beside the baselines and the kit.
+func tcpServers() []string {
+	return []string{srvRawHTTP, srvRawChi, srvKit, srvGin, srvEcho, srvFiber, srvCherryPy}
+}
+
+// otherTransports are the kit's other transports; each is measured for
+// raw net/http, net/http + chi and the kit at mainConns connections.
+func otherTransports() []string { return []string{unix, tlsH1, tlsH2} }
+
+// throughputCases is the TCP table and the transports table, in report
+// order.
 func throughputCases() []caseKey {
-	return []caseKey{
-		{srvRawHTTP, tcp}, {srvRawChi, tcp}, {srvKit, tcp}, {srvCherryPy, tcp},
-		{srvRawChi, unix}, {srvKit, unix},
-		{srvRawChi, tlsH1}, {srvKit, tlsH1},
-		{srvRawChi, tlsH2}, {srvKit, tlsH2},
+	var ks []caseKey
+	for _, c := range tcpConns {
+		for _, srv := range tcpServers() {
+			ks = append(ks, caseKey{srv, tcp, c})
+		}
 	}
+	for _, tr := range otherTransports() {
+		for _, srv := range []string{srvRawHTTP, srvRawChi, srvKit} {
+			ks = append(ks, caseKey{srv, tr, mainConns})
+		}
+	}
+	return ks
 }
 
 // swappedCases are the backends the kit swaps by environment
@@ -25,8 +46,8 @@ func throughputCases() []caseKey {
 // counterpart, in report order.
 func swappedCases() []caseKey {
 	return []caseKey{
-		{srvRawFCGI, fcgiNginx}, {srvKit, fcgiNginx},
-		{srvRawH3, h3quic}, {srvKit, h3quic},
+		{srvRawFCGI, fcgiNginx, mainConns}, {srvKit, fcgiNginx, mainConns},
+		{srvRawH3, h3quic, mainConns}, {srvKit, h3quic, mainConns},
 	}
 }
 
@@ -41,8 +62,38 @@ func rawFor(transport string) string {
 // allThroughputCases is every throughput measurement of a round.
 func allThroughputCases() []caseKey { return append(throughputCases(), swappedCases()...) }
 
+// job is one server process of a round: started once, warmed up once,
+// then measured at each of conns connections in turn.
+type job struct {
+	server, transport string
+	conns             []int
+}
+
+// throughputJobs groups a round's cases by server process: one job per
+// server and transport.
+func throughputJobs() []job {
+	var jobs []job
+	at := map[[2]string]int{}
+	for _, k := range allThroughputCases() {
+		id := [2]string{k.server, k.transport}
+		if i, ok := at[id]; ok {
+			jobs[i].conns = append(jobs[i].conns, k.conns)
+			continue
+		}
+		at[id] = len(jobs)
+		jobs = append(jobs, job{k.server, k.transport, []int{k.conns}})
+	}
+	return jobs
+}
+
 // lifecycleServers get the start/stop measurements.
 func lifecycleServers() []string { return []string{srvRawHTTP, srvRawChi, srvKit, srvCherryPy} }
+
+// silentServers get the stop with a never-sent connection open: the
+// baselines (net/http's own Shutdown) and the kit. CherryPy is left out
+// to keep the run short (it closes such a connection only after its
+// socket timeout, about 5 s).
+func silentServers() []string { return []string{srvRawHTTP, srvRawChi, srvKit} }
 
 // memoryServers get the idle-connection memory measurement.
 func memoryServers() []string { return []string{srvRawHTTP, srvRawChi, srvKit} }
@@ -51,15 +102,18 @@ func memoryServers() []string { return []string{srvRawHTTP, srvRawChi, srvKit} }
 // errors that stopped some of them.
 type outcome[T any] struct {
 	rounds []T
+	round  []int // round[i] is the round (from 0) rounds[i] was measured in
 	errs   []string
 }
 
-func (o *outcome[T]) add(v T, err error) {
+// add records round's value, or the error that stopped it.
+func (o *outcome[T]) add(round int, v T, err error) {
 	if err != nil {
 		o.errs = append(o.errs, err.Error())
 		return
 	}
 	o.rounds = append(o.rounds, v)
+	o.round = append(o.round, round)
 }
 
 // benchRun holds a run's settings and everything measured so far.
@@ -73,6 +127,7 @@ type benchRun struct {
 
 	thr      map[caseKey]*outcome[throughput]
 	start    map[string]*outcome[startStop] // per round: medians of the runs
+	silent   map[string]*outcome[silentStop]
 	inflight map[string]*outcome[inFlight]
 	mem      map[string]*outcome[memory]
 }
@@ -82,6 +137,7 @@ func newRun(s settings, log *slog.Logger) *benchRun {
 		s: s, log: log, progs: findPrograms(s), mach: describeMachine(s), began: time.Now(),
 		thr:      map[caseKey]*outcome[throughput]{},
 		start:    map[string]*outcome[startStop]{},
+		silent:   map[string]*outcome[silentStop]{},
 		inflight: map[string]*outcome[inFlight]{},
 		mem:      map[string]*outcome[memory]{},
 	}
@@ -90,6 +146,7 @@ func newRun(s settings, log *slog.Logger) *benchRun {
 	}
 	for _, srv := range lifecycleServers() {
 		r.start[srv] = &outcome[startStop]{}
+		r.silent[srv] = &outcome[silentStop]{}
 		r.inflight[srv] = &outcome[inFlight]{}
 	}
 	for _, srv := range memoryServers() {
@@ -104,19 +161,28 @@ func rotate[T any](xs []T, n int) []T {
 	return append(append([]T{}, xs[n:]...), xs[:n]...)
 }
 
-// all runs every round; each round visits every server in a rotated order.
+// all runs every round; each round visits every server in a rotated
+// order. Lifecycle and memory are measured in the first lifecycleRounds
+// rounds only.
 func (r *benchRun) all() {
 	for round := range r.s.rounds {
+		began := time.Now()
 		r.log.Info("round", "n", round+1, "of", r.s.rounds)
-		for _, k := range rotate(allThroughputCases(), round) {
-			r.throughputCase(k)
+		for _, j := range rotate(throughputJobs(), round) {
+			r.throughputJob(round, j)
 		}
+		r.log.Info("round throughput done", "n", round+1, "took", time.Since(began).Round(time.Millisecond))
+		if round >= r.s.lifecycleRounds {
+			continue
+		}
+		mid := time.Now()
 		for _, srv := range rotate(lifecycleServers(), round) {
-			r.lifecycle(srv)
+			r.lifecycle(round, srv)
 		}
 		for _, srv := range rotate(memoryServers(), round) {
-			r.memory(srv)
+			r.memory(round, srv)
 		}
+		r.log.Info("round lifecycle and memory done", "n", round+1, "took", time.Since(mid).Round(time.Millisecond))
 	}
 }
 
@@ -139,23 +205,35 @@ func (r *benchRun) target(server, transport string, slow bool) (target, error) {
 // errNoNginx skips the FastCGI rows on a machine without nginx.
 var errNoNginx = errors.New("n/a: nginx not found (Debian: apt-get install nginx-light)")
 
-func (r *benchRun) throughputCase(k caseKey) {
-	if k.transport == fcgiNginx && r.s.nginx == "" {
-		r.thr[k].add(throughput{}, errNoNginx)
+func (r *benchRun) throughputJob(round int, j job) {
+	keys := make([]caseKey, len(j.conns))
+	for i, c := range j.conns {
+		keys[i] = caseKey{j.server, j.transport, c}
+	}
+	failAll := func(err error) {
+		for _, k := range keys {
+			r.thr[k].add(round, throughput{}, err)
+		}
+	}
+	if j.transport == fcgiNginx && r.s.nginx == "" {
+		failAll(errNoNginx)
 		return
 	}
-	t, err := r.target(k.server, k.transport, false)
+	t, err := r.target(j.server, j.transport, false)
 	if err != nil {
-		r.thr[k].add(throughput{}, err)
+		failAll(err)
 		return
 	}
-	res, err := measureThroughput(r.s, t)
-	r.log.Info("throughput", "server", k.server, "transport", k.transport,
-		"rps", int(res.rps()), "p99", res.p99, "cpu/req", res.cpuPerReq, "nginx cpu/req", res.frontCPUPerReq, "err", err)
-	r.thr[k].add(res, err)
+	for i, m := range measureThroughput(r.s, t, j.conns) {
+		res := m.res
+		r.log.Info("throughput", "server", j.server, "transport", j.transport, "conns", m.conns,
+			"rps", int(res.rps()), "p99", res.p99, "cpu/req", res.cpuPerReq, "nginx cpu/req", res.frontCPUPerReq,
+			"err", m.err)
+		r.thr[keys[i]].add(round, res, m.err)
+	}
 }
 
-func (r *benchRun) lifecycle(srv string) {
+func (r *benchRun) lifecycle(round int, srv string) {
 	var runs []startStop
 	var firstErr error
 	for range r.s.lifecycleRuns {
@@ -177,31 +255,47 @@ func (r *benchRun) lifecycle(srv string) {
 		}
 		med := startStop{first200: medianDur(f), portFree: medianDur(p), exit: medianDur(e)}
 		r.log.Info("start/stop", "server", srv, "first200", med.first200, "portFree", med.portFree, "exit", med.exit)
-		r.start[srv].add(med, nil)
+		r.start[srv].add(round, med, nil)
 	} else {
 		r.log.Info("start/stop", "server", srv, "err", firstErr)
-		r.start[srv].add(startStop{}, firstErr)
+		r.start[srv].add(round, startStop{}, firstErr)
+	}
+
+	if slices.Contains(silentServers(), srv) {
+		r.silentStop(round, srv)
 	}
 
 	t, err := r.target(srv, tcp, true)
 	if err != nil {
-		r.inflight[srv].add(inFlight{}, err)
+		r.inflight[srv].add(round, inFlight{}, err)
 		return
 	}
 	inf, err := measureInFlight(t)
 	r.log.Info("in-flight stop", "server", srv, "completed", inf.completed, "portFree", inf.portFree,
 		"exit", inf.exit, "err", err)
-	r.inflight[srv].add(inf, err)
+	r.inflight[srv].add(round, inf, err)
 }
 
-func (r *benchRun) memory(srv string) {
+func (r *benchRun) silentStop(round int, srv string) {
 	t, err := r.target(srv, tcp, false)
 	if err != nil {
-		r.mem[srv].add(memory{}, err)
+		r.silent[srv].add(round, silentStop{}, err)
+		return
+	}
+	ss, err := measureSilentStop(t)
+	r.log.Info("never-sent-connection stop", "server", srv, "portFree", ss.portFree, "closed", ss.closed,
+		"exit", ss.exit, "err", err)
+	r.silent[srv].add(round, ss, err)
+}
+
+func (r *benchRun) memory(round int, srv string) {
+	t, err := r.target(srv, tcp, false)
+	if err != nil {
+		r.mem[srv].add(round, memory{}, err)
 		return
 	}
 	m, err := measureMemory(r.s, t)
 	r.log.Info("memory", "server", srv, "baseKiB", m.baseKiB, "loadedKiB", m.loadedKiB,
 		"open", m.open, "fds", m.fds, "perConnKiB", m.perConnKiB(), "err", err)
-	r.mem[srv].add(m, err)
+	r.mem[srv].add(round, m, err)
 }

@@ -14,6 +14,9 @@ const (
 	srvRawChi   = "net/http + chi"
 	srvKit      = "cherrygo (examples/hello)"
 	srvCherryPy = "CherryPy 18"
+	srvGin      = "gin (release, no logger)"
+	srvEcho     = "echo v4"
+	srvFiber    = "fiber v2 (fasthttp)"
 	srvRawFCGI  = "raw net/http/fcgi"
 	srvRawH3    = "raw quic-go http3"
 )
@@ -78,7 +81,11 @@ func findPrograms(s settings) programs {
 			p.miss[server] = name + " not built"
 		}
 	}
-	for server, name := range map[string]string{srvRawFCGI: "rawfcgi", srvRawH3: "rawh3"} {
+	for server, name := range map[string]string{
+		srvRawFCGI: "rawfcgi", srvRawH3: "rawh3",
+		// bench/peers, a module of its own.
+		srvGin: "gin", srvEcho: "echo", srvFiber: "fiber",
+	} {
 		if a, ok := bin(name); ok {
 			p.argv[server] = a
 		} else {
@@ -129,9 +136,11 @@ func freeDualPort() (string, error) {
 	return "", fmt.Errorf("free port: no port free for both TCP and UDP in 10 tries")
 }
 
-// newTarget sets up argv to serve over transport on a fresh address.
+// newTarget sets up argv to serve over transport on a fresh address, on
+// the server CPU when the run is pinned.
 func newTarget(s settings, server, transport string, argv []string, seq int) (target, error) {
-	t := target{server: server, transport: transport, argv: argv, network: "tcp", startedLine: server == srvCherryPy}
+	t := target{server: server, transport: transport, argv: onCPU(s.serverCPU, argv), network: "tcp",
+		startedLine: server == srvCherryPy}
 	switch transport {
 	case unix:
 		t.network = "unix"

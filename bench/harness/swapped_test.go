@@ -141,23 +141,27 @@ func TestGetH3(t *testing.T) {
 }
 
 func TestWriteSwapped(t *testing.T) {
-	r := &benchRun{s: settings{connections: 50}, thr: map[caseKey]*outcome[throughput]{}}
+	r := &benchRun{thr: map[caseKey]*outcome[throughput]{}}
 	for _, k := range swappedCases() {
 		r.thr[k] = &outcome[throughput]{}
 	}
-	sec := func(n int64) throughput {
+	sec := func(n int64, cpu time.Duration) throughput {
 		return throughput{load: load{requests: n, elapsed: time.Second, p50: 100 * time.Microsecond, p99: time.Millisecond},
-			cpuPerReq: 20 * time.Microsecond, frontCPUPerReq: 30 * time.Microsecond}
+			cpuPerReq: cpu, frontCPUPerReq: 30 * time.Microsecond}
 	}
-	r.thr[caseKey{srvRawH3, h3quic}].add(sec(1000), nil)
-	r.thr[caseKey{srvKit, h3quic}].add(sec(900), nil)
-	r.thr[caseKey{srvRawFCGI, fcgiNginx}].add(throughput{}, errNoNginx)
-	r.thr[caseKey{srvKit, fcgiNginx}].add(throughput{}, errNoNginx)
+	rawH3, kitH3 := caseKey{srvRawH3, h3quic, mainConns}, caseKey{srvKit, h3quic, mainConns}
+	r.thr[rawH3].add(0, sec(1000, 20*time.Microsecond), nil)
+	r.thr[kitH3].add(0, sec(900, 22*time.Microsecond), nil)
+	r.thr[rawH3].add(1, sec(1000, 20*time.Microsecond), nil)
+	r.thr[kitH3].add(1, sec(950, 21*time.Microsecond), nil)
+	r.thr[caseKey{srvRawFCGI, fcgiNginx, mainConns}].add(0, throughput{}, errNoNginx)
+	r.thr[caseKey{srvKit, fcgiNginx, mainConns}].add(0, throughput{}, errNoNginx)
 	var b strings.Builder
 	r.writeSwapped(func(format string, args ...any) { fmt.Fprintf(&b, format, args...) })
 	out := b.String()
-	assert.Contains(t, out, "| "+srvKit+" | "+h3quic+" | loadgen -proto h3 | 900 | 100 µs | 1000 µs | 20 µs |  | 0.900 |")
-	assert.Contains(t, out, "| "+srvRawH3+" | "+h3quic+" | loadgen -proto h3 | 1000 |")
+	assert.Contains(t, out, "| "+srvKit+" | "+h3quic+" | loadgen -proto h3 | 21.5 µs (21.0–22.0) |  | 925 (900–950) | "+
+		"100 µs | 1000 µs | 1.075 (1.050–1.100) | 0.925 (0.900–0.950) **noisy** |")
+	assert.Contains(t, out, "| "+srvRawH3+" | "+h3quic+" | loadgen -proto h3 | 20.0 µs (20.0–20.0) |  | 1000 (1000–1000) |")
 	assert.Contains(t, out, "| "+srvRawFCGI+" | "+fcgiNginx+" | wrk | n/a: nginx not found")
 }
 
@@ -166,9 +170,9 @@ func TestNoNginxSkipsFastCGI(t *testing.T) {
 	require.NoError(t, err)
 	assert.Empty(t, s.nginx, "a missing -nginx counts as not found")
 	r := &benchRun{s: s, thr: map[caseKey]*outcome[throughput]{}}
-	k := caseKey{srvKit, fcgiNginx}
+	k := caseKey{srvKit, fcgiNginx, mainConns}
 	r.thr[k] = &outcome[throughput]{}
-	r.throughputCase(k)
+	r.throughputJob(0, job{srvKit, fcgiNginx, []int{mainConns}})
 	require.Len(t, r.thr[k].errs, 1)
 	assert.Equal(t, "n/a: nginx not found (Debian: apt-get install nginx-light)", r.thr[k].errs[0])
 	assert.Equal(t, r.thr[k].errs[0], naWhy(r.thr[k].errs))

@@ -55,27 +55,26 @@ func toolFor(transport string) string {
 	}
 }
 
-// runLoad drives t for d with the transport's tool.
-func runLoad(s settings, t target, d time.Duration) (load, error) {
+// runLoad drives t for d with the transport's tool over conns
+// connections, on the client CPU when the run is pinned.
+func runLoad(s settings, t target, conns int, d time.Duration) (load, error) {
 	secs := strconv.Itoa(int(d / time.Second))
-	conns := strconv.Itoa(s.connections)
-	threads := "2"
-	if s.connections < 2 {
-		threads = "1"
-	}
+	c := strconv.Itoa(conns)
+	threads := strconv.Itoa(s.threads(conns))
 	ctx, cancel := context.WithTimeout(context.Background(), d+30*time.Second)
 	defer cancel()
+	run := func(argv ...string) (string, error) { return command(ctx, onCPU(s.clientCPU, argv)...) }
 	switch toolFor(t.transport) {
 	case "loadgen":
-		out, err := command(ctx, filepath.Join(s.bin, "loadgen"), "-mode", "load", "-network", t.network,
-			"-addr", t.addr, "-c", conns, "-d", secs+"s")
+		out, err := run(filepath.Join(s.bin, "loadgen"), "-mode", "load", "-network", t.network,
+			"-addr", t.addr, "-c", c, "-d", secs+"s")
 		if err != nil {
 			return load{}, err
 		}
 		return parseBench("loadgen", out)
 	case "loadgen -proto h3":
-		out, err := command(ctx, filepath.Join(s.bin, "loadgen"), "-mode", "load", "-proto", "h3",
-			"-addr", t.addr, "-c", conns, "-d", secs+"s")
+		out, err := run(filepath.Join(s.bin, "loadgen"), "-mode", "load", "-proto", "h3",
+			"-addr", t.addr, "-c", c, "-d", secs+"s")
 		if err != nil {
 			return load{}, err
 		}
@@ -83,14 +82,14 @@ func runLoad(s settings, t target, d time.Duration) (load, error) {
 	case "h2load":
 		log := filepath.Join(s.tmp, "h2load.log")
 		defer os.Remove(log)
-		out, err := command(ctx, "h2load", "-c", conns, "-t", threads, "-m", "1", "-D", secs,
+		out, err := run("h2load", "-c", c, "-t", threads, "-m", "1", "-D", secs,
 			"--log-file="+log, t.url())
 		if err != nil {
 			return load{}, err
 		}
 		return parseH2load(out, log)
 	default:
-		out, err := command(ctx, "wrk", "-t", threads, "-c", conns, "-d", secs+"s", "--latency",
+		out, err := run("wrk", "-t", threads, "-c", c, "-d", secs+"s", "--latency",
 			"-s", s.wrkScript, t.url())
 		if err != nil {
 			return load{}, err
@@ -99,9 +98,11 @@ func runLoad(s settings, t target, d time.Duration) (load, error) {
 	}
 }
 
-func command(ctx context.Context, name string, args ...string) (string, error) {
+// command runs argv and returns its standard output.
+func command(ctx context.Context, argv ...string) (string, error) {
+	name := argv[0]
 	var out, errb bytes.Buffer
-	cmd := exec.CommandContext(ctx, name, args...)
+	cmd := exec.CommandContext(ctx, name, argv[1:]...)
 	cmd.Stdout, cmd.Stderr = &out, &errb
 	if err := cmd.Run(); err != nil {
 		return "", fmt.Errorf("%s: %w: %s", name, err, lastLines(errb.String()+out.String(), 3))
@@ -207,25 +208,62 @@ func parseH2load(out, logPath string) (load, error) {
 	return l, nil
 }
 
+// measured is one connection count's throughput, or why it failed.
+type measured struct {
+	conns int
+	res   throughput
+	err   error
+}
+
 // measureThroughput starts t's server (and nginx in front for FastCGI),
-// warms it up, and measures one load run together with the server's CPU
-// time and nginx's.
-func measureThroughput(s settings, t target) (throughput, error) {
+// warms it up at mainConns connections, and then, for each of conns in
+// turn, measures one load run together with the server's CPU time and
+// nginx's. An error starting or warming up fails every count.
+func measureThroughput(s settings, t target, conns []int) []measured {
+	out := make([]measured, len(conns))
+	for i, c := range conns {
+		out[i].conns = c
+	}
+	fail := func(err error) []measured {
+		for i := range out {
+			out[i].err = err
+		}
+		return out
+	}
 	st, err := startStack(s, t)
 	if err != nil {
-		return throughput{}, err
+		return fail(err)
 	}
 	defer st.stop()
 	if s.warmup > 0 {
-		if _, err := runLoad(s, t, s.warmup); err != nil {
-			return throughput{}, fmt.Errorf("warm-up: %w", err)
+		if _, err := runLoad(s, t, mainConns, s.warmup); err != nil {
+			return fail(fmt.Errorf("warm-up: %w", err))
 		}
+	}
+	for i := range out {
+		out[i].res, out[i].err = measureOnce(s, t, st, out[i].conns)
+	}
+	if err := st.stop(); err != nil {
+		for i := range out {
+			if out[i].err == nil {
+				out[i].err = fmt.Errorf("after the measurement: %w", err)
+			}
+		}
+	}
+	return out
+}
+
+// measureOnce is one load run on a running stack, with the CPU time the
+// server (and nginx) used during it.
+func measureOnce(s settings, t target, st *stack, conns int) (throughput, error) {
+	if st.server.exited() {
+		return throughput{}, fmt.Errorf("server exited (%v): %s", st.server.waitErr, st.server.output())
 	}
 	before, err := st.ticks()
 	if err != nil {
 		return throughput{}, err
 	}
-	l, err := runLoad(s, t, s.duration)
+	l, err := runLoad(s, t, conns, s.duration)
 	if err != nil {
 		return throughput{}, err
 	}
@@ -234,13 +272,9 @@ func measureThroughput(s settings, t target) (throughput, error) {
 		return throughput{}, err
 	}
 	tick := time.Second / time.Duration(s.clkTck)
-	res := throughput{
+	return throughput{
 		load:           l,
 		cpuPerReq:      time.Duration(after.server-before.server) * tick / time.Duration(l.requests),
 		frontCPUPerReq: time.Duration(after.front-before.front) * tick / time.Duration(l.requests),
-	}
-	if err := st.stop(); err != nil {
-		return res, fmt.Errorf("after the measurement: %w", err)
-	}
-	return res, nil
+	}, nil
 }
