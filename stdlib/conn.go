@@ -38,10 +38,11 @@ type trackedConn struct {
 	// stop: its response may still say keep-alive, and the client may send
 	// another request once it has it (see tracker.checkDrainedLocked).
 	keepAlive atomic.Bool
-	// idleSince is when the connection last went idle (its response
-	// flushed), in Unix nanoseconds: a stop gives it what is left of
-	// KeepAliveGrace.
-	idleSince atomic.Int64
+	// lastWrite is when the connection last wrote to the socket (the
+	// clock read the write deadline needs anyway), in Unix nanoseconds: a
+	// stop gives an idle connection what is left of KeepAliveGrace after
+	// its last response.
+	lastWrite atomic.Int64
 
 	mu       sync.Mutex // guards deadline and set
 	deadline time.Time  // the write deadline someone else asked for
@@ -63,6 +64,7 @@ func (c *trackedConn) Write(p []byte) (int, error) {
 
 func (c *trackedConn) write(p []byte) (int, error) {
 	if c.timeout <= 0 {
+		c.lastWrite.Store(time.Now().UnixNano())
 		return c.Conn.Write(p)
 	}
 	var n int
@@ -89,6 +91,7 @@ func (c *trackedConn) write(p []byte) (int, error) {
 // between half the timeout and the whole of it.
 func (c *trackedConn) extendWriteDeadline() error {
 	now := time.Now()
+	c.lastWrite.Store(now.UnixNano())
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if !c.set.IsZero() && c.set.Sub(now) > c.timeout/2 {

@@ -91,7 +91,7 @@ func (t *tracker) quietLocked(c *trackedConn) (closeIt bool) {
 	}
 	wait := StopGrace
 	if c.loadState() == http.StateIdle {
-		if left := KeepAliveGrace - time.Duration(time.Now().UnixNano()-c.idleSince.Load()); left > wait {
+		if left := KeepAliveGrace - time.Duration(time.Now().UnixNano()-c.lastWrite.Load()); left > wait {
 			wait = left
 		}
 	}
@@ -163,9 +163,6 @@ func (t *tracker) hook(c net.Conn, state http.ConnState) {
 			tc.multiplexed.Store(h2)
 			tc.protoKnown.Store(true)
 		}
-	}
-	if state == http.StateIdle {
-		tc.idleSince.Store(time.Now().UnixNano())
 	}
 	tc.state.Store(int32(state))
 	if state == http.StateActive {
