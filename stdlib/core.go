@@ -71,6 +71,11 @@ type core struct {
 	certs     *certSource    // the TLS pair presented, reloadable; nil: plain HTTP
 	inherited []net.Listener // WithListener's, or WithOwnedListener's
 	owned     bool           // the inherited sockets are ours to clean up
+	// packetConns are the UDP sockets given for HTTP/3 (WithPacketConn);
+	// h3After delays HTTP/3 until it is closed (WithHTTP3After; nil: no
+	// delay).
+	packetConns []net.PacketConn
+	h3After     <-chan struct{}
 	// handedOver is set by HandOver: a successor serves the sockets now.
 	handedOver atomic.Bool
 
