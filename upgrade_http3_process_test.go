@@ -53,7 +53,9 @@ func h3Transport(t *testing.T) *http3.Transport {
 // that answered.
 func h3Get(t *testing.T, url string) string {
 	t.Helper()
-	resp, err := (&http.Client{Transport: h3Transport(t), Timeout: 10 * time.Second}).Get(url)
+	tr := h3Transport(t)
+	defer tr.Close() // the connection goes with it: a draining server waits for none
+	resp, err := (&http.Client{Transport: tr, Timeout: 10 * time.Second}).Get(url)
 	require.NoError(t, err, "HTTP/3 GET %s", url)
 	defer resp.Body.Close()
 	b, err := io.ReadAll(resp.Body)
@@ -93,6 +95,65 @@ func slowH3(t *testing.T, url string, d time.Duration) <-chan string {
 		t.Fatal("no header for /slow over HTTP/3 within 10s")
 	}
 	return out
+}
+
+// uploadH3 starts POST /upload over HTTP/3 with a body sent in 16 KiB
+// chunks every 10 ms until finish is called: the client sends packets
+// to the server all along, so an upload in flight across an upgrade sees
+// whether the old process still gets its connection's packets. The
+// channel yields "PID N bytes" or an error.
+func uploadH3(t *testing.T, url string) (finish func(), result <-chan string) {
+	t.Helper()
+	client := &http.Client{Transport: h3Transport(t), Timeout: 30 * time.Second}
+	pr, pw := io.Pipe()
+	out, stop, first := make(chan string, 1), make(chan struct{}), make(chan struct{})
+	var sent atomic.Int64
+	go func() {
+		chunk := make([]byte, 16<<10)
+		pace := time.NewTicker(10 * time.Millisecond) // the upload's rhythm, not a synchronisation
+		defer pace.Stop()
+		for i := 0; ; i++ {
+			if _, err := pw.Write(chunk); err != nil {
+				return
+			}
+			sent.Add(int64(len(chunk)))
+			if i == 0 {
+				close(first)
+			}
+			select {
+			case <-stop:
+				_ = pw.Close()
+				return
+			case <-pace.C:
+			}
+		}
+	}()
+	go func() {
+		resp, err := client.Post(url+"/upload", "application/octet-stream", pr)
+		if err != nil {
+			_ = pr.CloseWithError(err)
+			out <- "error: " + err.Error()
+			return
+		}
+		defer resp.Body.Close()
+		b, err := io.ReadAll(resp.Body)
+		if err != nil || resp.StatusCode != http.StatusOK {
+			out <- fmt.Sprintf("error: %d %q %v", resp.StatusCode, b, err)
+			return
+		}
+		if want := strconv.FormatInt(sent.Load(), 10) + " bytes"; string(b) != want {
+			out <- fmt.Sprintf("error: %q, want %q", b, want)
+			return
+		}
+		out <- resp.Header.Get("X-Pid") + " " + string(b)
+	}()
+	select {
+	case <-first: // the server has the request once its first chunk is read
+	case <-time.After(10 * time.Second):
+		t.Fatal("the upload did not begin within 10s")
+	}
+	var once sync.Once
+	return func() { once.Do(func() { close(stop) }) }, out
 }
 
 // tlsPoll sends GET / over TLS on a new connection each time (so that
@@ -166,11 +227,19 @@ func TestUpgradeHandsOverHTTP3(t *testing.T) {
 	defer cancel()
 	tcp := pollTLS(ctx, a.url)
 	inFlight := slowH3(t, a.url, time.Second)
+	finish, upload := uploadH3(t, a.url)
+	defer finish()
 	old, successor := a.upgrade()
 	require.Equal(t, first, old)
+	// The upload goes on for 300 ms after the hand-over, while both
+	// processes hold the UDP socket.
+	<-time.After(300 * time.Millisecond) // the stimulus: upload packets during the drain
+	finish()
+	up := <-upload
+	assert.True(t, strings.HasPrefix(up, strconv.Itoa(old)+" "), "the HTTP/3 upload in flight at the upgrade is read to its end by the old process: %s", up)
+	assert.Equal(t, strconv.Itoa(old), <-inFlight, "the HTTP/3 request in flight at the upgrade is answered by the old process")
 	served := a.next("HTTP/3 on the handed-over socket", h3HandedRe)
 	assert.Equal(t, hostPort, served[1], "the new process serves HTTP/3 on the same address")
-	assert.Equal(t, strconv.Itoa(old), <-inFlight, "the HTTP/3 request in flight at the upgrade is answered by the old process")
 	assert.Equal(t, 0, a.exitCode(old), "the old process exits 0 after its drain")
 	assert.True(t, gone(old))
 
