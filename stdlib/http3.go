@@ -344,9 +344,21 @@ func (c *core) shutdownHTTP3(drain context.Context, r *run) <-chan error {
 	started := h.started
 	h.mu.Unlock()
 	if !started { // still waiting for WithHTTP3After's channel
-		close(h.gaveUp)
-		closePacketConns(h.conns)
-		out <- nil
+		go func() {
+			if c.handedOver.Load() {
+				// Handed over again before it was served: the successor
+				// waits for this process to be gone, so this one stays
+				// until the channel closes (whoever it waits for is gone
+				// too), within the drain.
+				select {
+				case <-c.h3After:
+				case <-drain.Done():
+				}
+			}
+			close(h.gaveUp)
+			closePacketConns(h.conns)
+			out <- nil
+		}()
 		return out
 	}
 	go func() {

@@ -180,3 +180,29 @@ func TestHTTP3NotServedWithoutGivenPacketConn(t *testing.T) {
 	assert.Len(t, files, 1)
 	closeFiles(files)
 }
+
+// Handed over again while HTTP/3 still waits (a second upgrade during the
+// first old process's drain), a server stops only once the channel is
+// closed, within its drain: its successor waits for it alone.
+func TestHTTP3HandedOverWhileWaiting(t *testing.T) {
+	l, pc := socketPair(t)
+	wait := make(chan struct{})
+	srv, err := New(h3Config(t), hello, WithOwnedListener(l), WithPacketConn(pc), WithHTTP3After(wait))
+	require.NoError(t, err)
+	done := runServer(t, srv)
+	srv.HandOver()
+	stopped := stopAsync(srv)
+	select {
+	case err := <-stopped:
+		t.Fatalf("Stop returned before the channel closed: %v", err)
+	case <-time.After(100 * time.Millisecond): // a bounded look: still waiting
+	}
+	close(wait)
+	select {
+	case err := <-stopped:
+		require.NoError(t, err)
+	case <-time.After(waitTimeout):
+		t.Fatal("Stop did not return once the channel closed")
+	}
+	require.NoError(t, <-done)
+}

@@ -102,7 +102,10 @@ func WithPacketConn(pc net.PacketConn) Option {
 // second reader would take some of them and answer them with stateless
 // resets, breaking the old process's requests in flight. A Stop while
 // waiting does not wait for wait: it closes the run's UDP sockets and
-// returns. A nil wait serves HTTP/3 at once (the default).
+// returns; only after HandOver (a second upgrade before the first old
+// process was gone, whose successor waits for this process only) does it
+// wait for wait, within the drain (SHUTDOWN_TIMEOUT and ctx). A nil wait
+// serves HTTP/3 at once (the default).
 func WithHTTP3After(wait <-chan struct{}) Option {
 	return func(o *options) { o.h3After = wait }
 }
