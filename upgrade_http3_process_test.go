@@ -156,6 +156,30 @@ func uploadH3(t *testing.T, url string) (finish func(), result <-chan string) {
 	return func() { once.Do(func() { close(stop) }) }, out
 }
 
+// waitCount waits until n lines of the log seen so far match re (next's
+// cursor stays).
+func (a *app) waitCount(what string, re *regexp.Regexp, n int) {
+	a.t.Helper()
+	deadline := time.After(20 * time.Second)
+	for {
+		count := 0
+		for _, line := range a.seen {
+			if re.MatchString(line) {
+				count++
+			}
+		}
+		if count >= n {
+			return
+		}
+		select {
+		case line := <-a.lines:
+			a.seen = append(a.seen, line)
+		case <-deadline:
+			a.t.Fatalf("no %s in 20s; log:\n%s", what, strings.Join(a.seen, "\n"))
+		}
+	}
+}
+
 // tlsPoll sends GET / over TLS on a new connection each time (so that
 // each one tests the accept queue) until ctx ends; it counts refused
 // dials and other failures.
@@ -265,4 +289,41 @@ func TestUpgradeHandsOverHTTP3(t *testing.T) {
 
 	a.signal(syscall.SIGTERM)
 	assert.Equal(t, 0, a.exitCode(successor))
+}
+
+// Two SIGHUPs, the second while the first old process still drains an
+// HTTP/3 request: the middle process never serves HTTP/3 and stays until
+// the first one is gone, so the last one serves HTTP/3 on the socket
+// handed down the chain, alone.
+func TestUpgradeTwiceDuringHTTP3Drain(t *testing.T) {
+	dir := shortTempDir(t)
+	bin := buildApp(t, dir, "app", "")
+	cert, key := writePair(t, dir)
+	a := startApp(t, bin, dir, "SERVER_SSL_CERTIFICATE="+cert, "SERVER_SSL_PRIVATE_KEY="+key, "SERVER_HTTP3=true")
+	inFlight := slowH3(t, a.url, 1500*time.Millisecond)
+	first, middle := a.upgrade()
+	// The hand-over comes as the middle process says it is ready, about
+	// when its bus is started (it ignores a SIGHUP until then), and the
+	// processes' lines interleave: wait for the second start in the log.
+	a.waitCount("the middle process started", regexp.MustCompile(`msg="bus state" from=STARTING to=STARTED`), 2)
+	_, last := a.upgrade()
+	assert.Equal(t, strconv.Itoa(first), <-inFlight, "the first process answers its HTTP/3 request")
+	a.next("HTTP/3 on the handed-over socket", h3HandedRe)
+	assert.Equal(t, 0, a.exitCode(first))
+	assert.Equal(t, 0, a.exitCode(middle))
+	assert.Equal(t, strconv.Itoa(last), h3Get(t, a.url+"/"), "the last process serves HTTP/3")
+	log := a.log()
+	assert.Equal(t, 1, strings.Count(log, `msg="HTTP/3 served on the handed-over UDP socket"`), "only the last process served the handed socket:\n%s", log)
+	// The first process's last line (it leaves the PID file, which names
+	// another process) comes before the last one sees the middle one gone.
+	firstExit := -1
+	if loc := regexp.MustCompile(`left in place" path=\S+ file_pid=\d+ pid=` + strconv.Itoa(first) + `\b`).FindStringIndex(log); loc != nil {
+		firstExit = loc[0]
+	}
+	lastServes := strings.Index(log, fmt.Sprintf(`msg="upgrade: the old process is gone: serving HTTP/3 too" old_pid=%d`, middle))
+	require.GreaterOrEqual(t, firstExit, 0, "the first process's exit:\n%s", log)
+	require.GreaterOrEqual(t, lastServes, 0, "the last process's wait:\n%s", log)
+	assert.Less(t, firstExit, lastServes, "the middle process stays until the first one is gone:\n%s", log)
+	a.signal(syscall.SIGTERM)
+	assert.Equal(t, 0, a.exitCode(last))
 }
