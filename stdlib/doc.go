@@ -111,7 +111,8 @@
 // closed, so the port is free; a handler that ignores its context is
 // waited for a quarter of a second more, then outlives Stop as over TCP.
 // Each HTTP/3 request cut off counts as one connection in the
-// *adapter.CutOffError.
+// *adapter.CutOffError; connections left at the end of the drain with no
+// request (a client gone mid-handshake, say) are closed without one.
 //
 // The PROXY protocol is TCP's only: HTTP/3 clients reach the server
 // directly, and r.RemoteAddr is their own address. Connections counts TCP
@@ -132,7 +133,10 @@
 // take packets of the old process's QUIC connections (and, with a
 // stateless reset key, answer them with resets), stalling or breaking the
 // requests the old process is finishing. A Stop while held back closes the
-// run's UDP sockets and returns at once. A server that was handed over
+// run's UDP sockets and returns at once, except after HandOver (a second
+// upgrade while the first old process still drains): then it waits for
+// the channel, within the drain, since its own successor waits for it
+// alone. A server that was handed over
 // (HandOver) closes its UDP descriptors at Stop, once its HTTP/3 drain is
 // over, and waits for neither port to be free. HTTPServer never serves
 // HTTP/3.
