@@ -39,8 +39,14 @@ type Manager struct {
 	adapters []*adapter.ServerAdapter
 	// inherited holds the sockets of socket activation, by server name.
 	inherited map[string]net.Listener
-	// handed holds the sockets an upgrade's old process handed this one.
-	handed map[string][]handedSocket
+	// inheritedUDP holds the UDP sockets of socket activation, by server
+	// name, for HTTP/3.
+	inheritedUDP map[string]net.PacketConn
+	// handed holds the sockets an upgrade's old process handed this one;
+	// h3After is closed once that process is gone (nil without a handed
+	// UDP socket).
+	handed  map[string][]handedSocket
+	h3After <-chan struct{}
 	// external names the servers whose sockets are someone else's
 	// (systemd's), handable those that can hand theirs to an upgrade.
 	external, handable map[string]bool
@@ -95,9 +101,9 @@ func New(tree *engine.Tree, opts ...Option) (*Manager, error) {
 	ownBackend := o.backend != nil
 	if !ownBackend {
 		o.backend = func(cfg settings.Config, h http.Handler) (adapter.Server, error) {
-			opts := []stdlib.Option{stdlib.WithLogger(m.log), stdlib.WithListener(m.inherited[cfg.Name])}
+			opts := []stdlib.Option{stdlib.WithLogger(m.log), stdlib.WithListener(m.inherited[cfg.Name]), stdlib.WithPacketConn(m.inheritedUDP[cfg.Name])}
 			m.handable[cfg.Name] = true
-			return stdlib.New(cfg, h, append(opts, handedOptions(m.handed[cfg.Name])...)...)
+			return stdlib.New(cfg, h, append(opts, handedOptions(m.handed[cfg.Name], m.h3After)...)...)
 		}
 	}
 	// The hand-over of an upgrade comes before socket activation: an
@@ -133,7 +139,7 @@ func New(tree *engine.Tree, opts ...Option) (*Manager, error) {
 		tree.Logger = m.log
 	}
 	m.tree = tree
-	if m.inherited, err = m.inherit(cfgs); err != nil {
+	if m.inherited, m.inheritedUDP, err = m.inherit(cfgs); err != nil {
 		return nil, err
 	}
 	if len(m.inherited) > 0 && ownBackend {
@@ -142,6 +148,9 @@ func New(tree *engine.Tree, opts ...Option) (*Manager, error) {
 	for name, l := range m.inherited {
 		m.external[name] = true
 		m.log.Info("socket activation", "server", label(name), "network", l.Addr().Network(), "addr", l.Addr().String())
+	}
+	for name, pc := range m.inheritedUDP {
+		m.log.Info("socket activation", "server", label(name), "network", pc.LocalAddr().Network(), "addr", pc.LocalAddr().String(), "http3", true)
 	}
 	if m.handed, err = m.takeHandoff(handoff, cfgs); err != nil {
 		return nil, err

@@ -6,8 +6,10 @@ import (
 	"fmt"
 	"net"
 	"net/http"
+	"os"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/seed-49a6713b/cherrygo/adapter"
@@ -17,30 +19,39 @@ import (
 	"github.com/seed-49a6713b/cherrygo/stdlib"
 )
 
-// handedSocket is a listener the old process of an upgrade handed this one.
+// handedSocket is a socket the old process of an upgrade handed this one:
+// a listener, or the UDP socket of HTTP/3.
 type handedSocket struct {
 	l        net.Listener
+	pc       net.PacketConn
 	external bool // systemd's: served, never removed
 }
 
-// options returns the stdlib options that make a server serve its handed
-// sockets.
-func handedOptions(hs []handedSocket) []stdlib.Option {
+// handedOptions returns the stdlib options that make a server serve its
+// handed sockets; HTTP/3 on a handed UDP socket waits until h3After is
+// closed (see oldProcessGone).
+func handedOptions(hs []handedSocket, h3After <-chan struct{}) []stdlib.Option {
 	var opts []stdlib.Option
 	for _, h := range hs {
-		if h.external {
+		switch {
+		case h.pc != nil:
+			opts = append(opts, stdlib.WithPacketConn(h.pc), stdlib.WithHTTP3After(h3After))
+		case h.external:
 			opts = append(opts, stdlib.WithListener(h.l))
-		} else {
+		default:
 			opts = append(opts, stdlib.WithOwnedListener(h.l))
 		}
 	}
 	return opts
 }
 
-// takeHandoff turns the sockets of an upgrade's hand-over into listeners,
-// by server name. A socket for a server that is no longer configured, or
-// whose configured address changed, is closed (the server binds its new
-// address); that is logged. The listeners are closed when the bus exits.
+// takeHandoff turns the sockets of an upgrade's hand-over into listeners
+// and UDP sockets, by server name. A socket for a server that is no longer
+// configured, or whose configured address changed, is closed (the server
+// binds its new address), as is a UDP socket for a server that no longer
+// serves HTTP/3; that is logged. The sockets are closed when the bus
+// exits. When a UDP socket is kept, the servers serve HTTP/3 on it only
+// once the old process is gone (see oldProcessGone).
 func (m *Manager) takeHandoff(h *plugins.Handoff, cfgs []settings.Config) (map[string][]handedSocket, error) {
 	if h == nil {
 		return nil, nil
@@ -53,53 +64,102 @@ func (m *Manager) takeHandoff(h *plugins.Handoff, cfgs []settings.Config) (map[s
 		}
 	}
 	out := map[string][]handedSocket{}
-	var all []net.Listener
+	var all []handedSocket
+	udp := false
 	for i, s := range h.Sockets {
-		l, err := net.FileListener(s.File)
+		l, pc, err := fileSocket(s.File)
 		_ = s.File.Close()
 		if err != nil {
-			for _, l := range all {
-				_ = l.Close()
+			for _, hs := range all {
+				closeSocket(hs.l, hs.pc)
 			}
 			for _, rest := range h.Sockets[i+1:] {
 				_ = rest.File.Close()
 			}
 			return nil, fmt.Errorf("cherrygo: upgrade: the socket handed over for the %s server: %w", label(s.Name), err)
 		}
+		addr := socketAddr(l, pc)
 		name := strings.ToLower(s.Name)
 		cfg, configured := byName[name]
 		_, custom := m.opts.httpServers[s.Name]
 		switch {
+		case pc != nil && (custom || !configured || !cfg.HTTP3):
+			m.log.Info("upgrade: the server no longer serves HTTP/3: its UDP socket is closed", "server", label(s.Name), "addr", addr.String())
+			_ = pc.Close()
+			continue
 		case custom, s.External:
 		case !configured:
-			m.log.Warn("upgrade: the socket handed over belongs to a server that is no longer on: closed", "server", label(s.Name), "addr", l.Addr().String())
-			_ = l.Close()
+			m.log.Warn("upgrade: the socket handed over belongs to a server that is no longer on: closed", "server", label(s.Name), "addr", addr.String())
+			closeSocket(l, pc)
 			continue
-		case !sameAddress(cfg, l.Addr()):
-			m.log.Info("upgrade: the server's address changed: binding the new one", "server", label(s.Name), "old", l.Addr().String(), "new", cfg.Addr())
-			_ = l.Close()
+		case !sameAddress(cfg, addr):
+			m.log.Info("upgrade: the server's address changed: binding the new one", "server", label(s.Name), "old", addr.String(), "new", cfg.Addr())
+			closeSocket(l, pc)
 			continue
 		}
-		all = append(all, l)
-		out[s.Name] = append(out[s.Name], handedSocket{l: l, external: s.External})
+		hs := handedSocket{l: l, pc: pc, external: s.External}
+		udp = udp || pc != nil
+		all = append(all, hs)
+		out[s.Name] = append(out[s.Name], hs)
 	}
 	m.bus.Subscribe(engine.ChannelExit, func(context.Context, any) (any, error) {
-		for _, l := range all {
-			_ = l.Close()
+		for _, hs := range all {
+			closeSocket(hs.l, hs.pc)
 		}
 		return nil, nil
 	}, engine.DefaultPriority)
+	if udp {
+		m.h3After = m.oldProcessGone(h.Parent)
+	}
 	return out, nil
 }
 
+// parentPoll is how often a new process that holds a handed UDP socket
+// looks whether the old process has exited.
+const parentPoll = 25 * time.Millisecond
+
+// oldProcessGone returns a channel closed once the old process of the
+// upgrade (PID parent) has exited, from the bus's start on: until then it
+// still reads the packets of its QUIC connections from the UDP socket it
+// handed over, and this process must not read them (it would answer them
+// with stateless resets), so its servers serve HTTP/3 only from then on.
+// The new process is the old one's child, so the old one is gone when
+// this process's parent PID is no longer parent (it was re-parented to
+// init or to the service manager); that is polled every parentPoll, in a
+// goroutine of the bus, which ends at exit.
+func (m *Manager) oldProcessGone(parent int) <-chan struct{} {
+	gone := make(chan struct{})
+	var once sync.Once
+	m.bus.Subscribe(engine.ChannelStart, engine.Func(func(context.Context) error {
+		once.Do(func() {
+			m.bus.Go(func(ctx context.Context) {
+				t := time.NewTicker(parentPoll)
+				defer t.Stop()
+				for os.Getppid() == parent {
+					select {
+					case <-ctx.Done():
+						return
+					case <-t.C:
+					}
+				}
+				m.log.Info("upgrade: the old process is gone: serving HTTP/3 too", "old_pid", parent)
+				close(gone)
+			})
+		})
+		return nil
+	}), engine.DefaultPriority)
+	return gone
+}
+
 // sameAddress reports whether a socket bound at addr serves what cfg
-// describes: the same socket file, or the same TCP port (any port for
-// port 0; the host is not compared, as a name may resolve to the address).
+// describes: the same socket file, or the same TCP or UDP port (any port
+// for port 0; the host is not compared, as a name may resolve to the
+// address).
 func sameAddress(cfg settings.Config, addr net.Addr) bool {
 	if cfg.SocketFile != "" {
 		return addr.Network() == "unix" && addr.String() == cfg.SocketFile
 	}
-	if addr.Network() != "tcp" {
+	if addr.Network() != "tcp" && addr.Network() != "udp" {
 		return false
 	}
 	if cfg.Port == 0 {
@@ -162,7 +222,7 @@ func (m *Manager) handedOver() {
 func (m *Manager) rebuildHTTPServers(handed map[string][]handedSocket) {
 	for name, srv := range m.opts.httpServers {
 		if hs := handed[name]; len(hs) > 0 {
-			m.opts.custom[name] = stdlib.NewHTTPServer(srv, handedOptions(hs)...)
+			m.opts.custom[name] = stdlib.NewHTTPServer(srv, handedOptions(hs, nil)...)
 			for _, h := range hs {
 				m.external[name] = m.external[name] || h.external
 			}

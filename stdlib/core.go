@@ -71,6 +71,11 @@ type core struct {
 	certs     *certSource    // the TLS pair presented, reloadable; nil: plain HTTP
 	inherited []net.Listener // WithListener's, or WithOwnedListener's
 	owned     bool           // the inherited sockets are ours to clean up
+	// packetConns are the UDP sockets given for HTTP/3 (WithPacketConn);
+	// h3After delays HTTP/3 until it is closed (WithHTTP3After; nil: no
+	// delay).
+	packetConns []net.PacketConn
+	h3After     <-chan struct{}
 	// handedOver is set by HandOver: a successor serves the sockets now.
 	handedOver atomic.Bool
 
@@ -152,7 +157,6 @@ func (c *core) Start() error {
 		r.accepting = append(r.accepting, &trackingListener{Listener: c.proxied(l), t: r.tracker, noDelay: c.settings.noDelay, timeout: c.settings.socketTimeout, accepted: make(chan struct{}, 1), shared: c.shared})
 	}
 	r.serving.Add(len(ls))
-	r.h3.addServers() // before Stop can wait for them
 	if c.certs != nil {
 		r.certWatch = c.certs.watch(c.log)
 	}

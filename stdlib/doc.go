@@ -111,17 +111,35 @@
 // closed, so the port is free; a handler that ignores its context is
 // waited for a quarter of a second more, then outlives Stop as over TCP.
 // Each HTTP/3 request cut off counts as one connection in the
-// *adapter.CutOffError.
+// *adapter.CutOffError; connections left at the end of the drain with no
+// request (a client gone mid-handshake, say) are closed without one.
 //
 // The PROXY protocol is TCP's only: HTTP/3 clients reach the server
 // directly, and r.RemoteAddr is their own address. Connections counts TCP
 // connections only.
 //
-// Not done: the UDP socket is neither inherited nor handed over. A server
-// given its sockets (WithListener, WithOwnedListener: systemd socket
-// activation, an upgrade's successor) serves TCP only and logs a warning,
-// so a zero-downtime upgrade does not carry HTTP/3 over. HTTPServer never
-// serves HTTP/3.
+// A server given its TCP sockets (WithListener, WithOwnedListener)
+// binds no UDP socket either: it serves HTTP/3 on the UDP sockets it is
+// given with WithPacketConn (systemd's ListenDatagram= of the same port;
+// the one the old process of a zero-downtime upgrade served, which
+// ListenerFiles hands over after the TCP sockets), each run on a
+// duplicate, as for TCP; without one it serves TCP only and logs a
+// warning. WithHTTP3After holds HTTP/3 back until a channel is closed:
+// the run keeps the UDP socket but reads nothing from it, and TCP
+// responses carry no Alt-Svc. The new process of an upgrade needs it,
+// because the socket it is handed is the very one the old process still
+// reads while it drains: both processes hold one file description, and
+// each datagram goes to whichever reads first, so a second reader would
+// take packets of the old process's QUIC connections (and, with a
+// stateless reset key, answer them with resets), stalling or breaking the
+// requests the old process is finishing. A Stop while held back closes the
+// run's UDP sockets and returns at once, except after HandOver (a second
+// upgrade while the first old process still drains): then it waits for
+// the channel, within the drain, since its own successor waits for it
+// alone. A server that was handed over
+// (HandOver) closes its UDP descriptors at Stop, once its HTTP/3 drain is
+// over, and waits for neither port to be free. HTTPServer never serves
+// HTTP/3.
 //
 // # Timeouts and limits
 //
@@ -211,5 +229,6 @@
 // activation, a parent process before a re-exec). The server reports
 // Inherited() true, so the adapter skips its port checks; each run serves
 // a duplicate of the descriptor, so Stop leaves the socket itself bound
-// for the next run, and its owner closes it.
+// for the next run, and its owner closes it. WithPacketConn does the same
+// for the UDP socket of HTTP/3 (see HTTP/3 above).
 package stdlib

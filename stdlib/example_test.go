@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"time"
 
@@ -61,4 +62,38 @@ func ExampleNew_unix() {
 	}
 	fmt.Println(srv.Path(), srv.IsTLS())
 	// Output: /run/myapp/http.sock false
+}
+
+// ExampleWithPacketConn serves HTTP/3 beside TCP on sockets someone else
+// bound (a service manager's, say): a TCP listener and the UDP socket of
+// the same port. With WithHTTP3After, HTTP/3 would wait for a channel.
+// It does not run: it needs a certificate.
+func ExampleWithPacketConn() {
+	l, err := net.Listen("tcp", "127.0.0.1:8443")
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	defer l.Close()
+	pc, err := net.ListenPacket("udp", "127.0.0.1:8443")
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	defer pc.Close()
+	cfg := settings.Config{
+		SSLCertificate:  "cert.pem",
+		SSLPrivateKey:   "key.pem",
+		HTTP3:           true,
+		HTTP2:           true,
+		ShutdownTimeout: 5 * time.Second,
+	}
+	srv, err := stdlib.New(cfg, http.NotFoundHandler(), stdlib.WithListener(l), stdlib.WithPacketConn(pc))
+	if err != nil {
+		fmt.Println(err) // the certificate files are read here
+		return
+	}
+	go func() { _ = srv.Start() }()
+	<-srv.Ready()
+	_ = srv.Stop(context.Background()) // l and pc stay bound: they are the caller's
 }

@@ -14,8 +14,11 @@ var errNotServing = errors.New("stdlib: the server is not serving")
 // ListenerFiles returns a duplicate of the descriptor of each socket the
 // server listens on, in the order it serves them, for a zero-downtime
 // upgrade to pass to the new process (which serves them through
-// WithOwnedListener). The server goes on serving; the caller closes the
-// files. It fails when the server is not serving.
+// WithOwnedListener): the TCP or unix listeners, then the UDP socket of
+// each that serves HTTP/3 (WithPacketConn in the new process, which holds
+// it until this one is gone: see WithHTTP3After). The server goes on
+// serving; the caller closes the files. It fails when the server is not
+// serving.
 func (c *core) ListenerFiles() ([]*os.File, error) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
@@ -36,14 +39,30 @@ func (c *core) ListenerFiles() ([]*os.File, error) {
 		}
 		files = append(files, f)
 	}
+	if h := c.run.h3; h != nil {
+		for _, pc := range h.conns {
+			filer, ok := pc.(interface{ File() (*os.File, error) })
+			if !ok {
+				closeFiles(files)
+				return nil, fmt.Errorf("stdlib: UDP socket %s: %w", pc.LocalAddr(), errNoFile)
+			}
+			f, err := filer.File()
+			if err != nil {
+				closeFiles(files)
+				return nil, fmt.Errorf("stdlib: UDP socket %s: %w", pc.LocalAddr(), err)
+			}
+			files = append(files, f)
+		}
+	}
 	return files, nil
 }
 
 // HandOver tells the server that another process serves its sockets from
 // now on (the new process of an upgrade, which was given ListenerFiles).
-// The next Stop closes this process's descriptors but leaves the sockets
-// to the successor: it removes no unix socket file, and Inherited reports
-// true, so the adapter does not wait for the port to be free. It cannot
+// The next Stop closes this process's descriptors (its UDP ones too, once
+// its HTTP/3 connections are drained) but leaves the sockets to the
+// successor: it removes no unix socket file, and Inherited reports true,
+// so the adapter waits for neither port to be free. It cannot
 // be undone.
 func (c *core) HandOver() { c.handedOver.Store(true) }
 

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net"
 	"net/http"
+	"os"
 	"strconv"
 	"sync"
 	"sync/atomic"
@@ -30,38 +31,68 @@ const altSvcMaxAge = 86400
 const http3CloseGrace = 250 * time.Millisecond
 
 // h3Run is the HTTP/3 part of one run: a UDP socket beside each TCP
-// listener, and the http3.Server serving them all.
+// listener (or a duplicate of each WithPacketConn socket), and the
+// http3.Server serving them all.
 type h3Run struct {
 	conns    []net.PacketConn
+	handed   bool // conns are duplicates of WithPacketConn's sockets
 	srv      *http3.Server
 	inFlight atomic.Int64 // requests whose handler is running
+	// altSvc is the Alt-Svc value of TCP responses: nil until HTTP/3 is
+	// served (WithHTTP3After delays that).
+	altSvc atomic.Pointer[[]string]
 	// served has one count per Serve goroutine; gaveUp is closed when Stop
 	// stops waiting for them (a handler that never returns keeps its Serve
 	// from returning), so that Start does not wait for them either.
 	served sync.WaitGroup
 	gaveUp chan struct{}
+	// stop is closed by Stop: a run still waiting for WithHTTP3After's
+	// channel gives up.
+	stop    chan struct{}
+	mu      sync.Mutex // guards started and stopped
+	started bool       // the Serve goroutines run (or ran)
+	stopped bool       // Stop began: nothing starts any more
+}
+
+func newH3Run(conns []net.PacketConn, handed bool) *h3Run {
+	return &h3Run{conns: conns, handed: handed, gaveUp: make(chan struct{}), stop: make(chan struct{})}
 }
 
 // servesHTTP3 reports whether a run serves HTTP/3 besides TCP: HTTP3 is
-// set, the server speaks TLS, and it binds its own TCP sockets (the UDP
-// socket of an inherited listener is not handed over; see the package
-// doc).
+// set, the server speaks TLS, and it binds its own TCP sockets or was
+// given a UDP socket beside the inherited ones (WithPacketConn).
 func (c *core) servesHTTP3() bool {
-	return c.settings.http3 && c.tlsConfig != nil && len(c.inherited) == 0
+	return c.settings.http3 && c.tlsConfig != nil && (len(c.inherited) == 0 || len(c.packetConns) > 0)
 }
 
 // bindSockets binds the run's TCP listeners and, when the run serves
-// HTTP/3, a UDP socket on the address and port of each. With SOCKET_PORT
+// HTTP/3, a UDP socket on the address and port of each; a server given
+// its sockets serves duplicates of them instead. With SOCKET_PORT
 // 0 a UDP port that is taken (the TCP port was free, the UDP one of the
 // same number is not) makes it bind a new pair, a few times over; with a
 // fixed port it is a start error naming the UDP address.
 func (c *core) bindSockets(ctx context.Context) ([]net.Listener, *h3Run, error) {
 	if c.settings.http3 && !c.servesHTTP3() && c.tlsConfig != nil {
-		c.log.Warn("HTTP/3 is not served on inherited sockets: serving TCP only")
+		c.log.Warn("HTTP/3 is not served: the server was given its TCP sockets but no UDP socket: serving TCP only")
+	}
+	if len(c.inherited) == 0 && len(c.packetConns) > 0 && c.settings.http3 {
+		c.log.Warn("a UDP socket was given without a TCP one: ignored, binding both")
 	}
 	if !c.servesHTTP3() {
 		ls, err := c.listeners(ctx)
 		return ls, nil, err
+	}
+	if len(c.inherited) > 0 {
+		ls, err := c.listeners(ctx)
+		if err != nil {
+			return nil, nil, err
+		}
+		conns, err := duplicatePacketConns(c.packetConns)
+		if err != nil {
+			closeListeners(ls)
+			return nil, nil, err
+		}
+		return ls, newH3Run(conns, true), nil
 	}
 	attempts := 1
 	if c.settings.anyPort {
@@ -74,7 +105,7 @@ func (c *core) bindSockets(ctx context.Context) ([]net.Listener, *h3Run, error) 
 		}
 		conns, err := listenUDP(ctx, ls)
 		if err == nil {
-			return ls, &h3Run{conns: conns, gaveUp: make(chan struct{})}, nil
+			return ls, newH3Run(conns, false), nil
 		}
 		closeListeners(ls)
 		if i >= attempts || !errors.Is(err, syscall.EADDRINUSE) || ctx.Err() != nil {
@@ -113,6 +144,39 @@ func listenUDP(ctx context.Context, ls []net.Listener) ([]net.PacketConn, error)
 	return conns, nil
 }
 
+// duplicatePacketConns returns a new socket on a duplicate of each
+// descriptor of pcs (WithPacketConn's), so that closing them at Stop
+// leaves pcs open for the next run.
+func duplicatePacketConns(pcs []net.PacketConn) ([]net.PacketConn, error) {
+	out := make([]net.PacketConn, 0, len(pcs))
+	for _, pc := range pcs {
+		dup, err := duplicatePacketConn(pc)
+		if err != nil {
+			closePacketConns(out)
+			return nil, err
+		}
+		out = append(out, dup)
+	}
+	return out, nil
+}
+
+func duplicatePacketConn(pc net.PacketConn) (net.PacketConn, error) {
+	filer, ok := pc.(interface{ File() (*os.File, error) })
+	if !ok {
+		return nil, fmt.Errorf("stdlib: UDP socket %s: %w", pc.LocalAddr(), errNoFile)
+	}
+	f, err := filer.File()
+	if err != nil {
+		return nil, fmt.Errorf("stdlib: UDP socket %s: %w", pc.LocalAddr(), err)
+	}
+	defer f.Close()
+	dup, err := net.FilePacketConn(f)
+	if err != nil {
+		return nil, fmt.Errorf("stdlib: UDP socket %s: %w", pc.LocalAddr(), err)
+	}
+	return dup, nil
+}
+
 func closePacketConns(conns []net.PacketConn) {
 	for _, pc := range conns {
 		_ = pc.Close()
@@ -125,15 +189,6 @@ func (h *h3Run) port() int {
 		return ua.Port
 	}
 	return 0
-}
-
-// addServers counts the Serve goroutines serveHTTP3 will start; Start
-// calls it while it holds the lock Stop takes first, so that Stop's wait
-// for them never races with the count (nil: nothing).
-func (h *h3Run) addServers() {
-	if h != nil {
-		h.served.Add(len(h.conns))
-	}
 }
 
 // count is the number of Serve goroutines the run starts; 0 for nil.
@@ -172,36 +227,82 @@ func (c *core) newHTTP3Server(h *h3Run) *http3.Server {
 	}
 }
 
-// withAltSvc advertises HTTP/3 on port in every response of h (the TCP
-// server's), before h writes anything.
-func withAltSvc(h http.Handler, port int) http.Handler {
-	value := []string{`h3=":` + strconv.Itoa(port) + `"; ma=` + strconv.Itoa(altSvcMaxAge)}
+// withAltSvc advertises HTTP/3 in every response of h (the TCP server's),
+// before h writes anything, with the value altSvc holds; none while it
+// holds nil.
+func withAltSvc(h http.Handler, altSvc *atomic.Pointer[[]string]) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		w.Header()["Alt-Svc"] = value // canonical already; shared, never modified
+		if v := altSvc.Load(); v != nil {
+			w.Header()["Alt-Svc"] = *v // canonical already; shared, never modified
+		}
 		h.ServeHTTP(w, r)
 	})
 }
 
-// startHTTP3 sets the run's HTTP/3 server up and advertises it on the TCP
-// server r.srv; call it before r.srv serves.
+// advertise makes TCP responses advertise HTTP/3 on the run's port.
+func (h *h3Run) advertise() {
+	v := []string{`h3=":` + strconv.Itoa(h.port()) + `"; ma=` + strconv.Itoa(altSvcMaxAge)}
+	h.altSvc.Store(&v)
+}
+
+// startHTTP3 sets the run's HTTP/3 server up and makes the TCP server
+// r.srv advertise it once it is served; call it before r.srv serves.
 func (c *core) startHTTP3(r *run) {
 	if r.h3 == nil {
 		return
 	}
 	r.h3.srv = c.newHTTP3Server(r.h3)
-	r.srv.Handler = withAltSvc(r.srv.Handler, r.h3.port())
+	r.srv.Handler = withAltSvc(r.srv.Handler, &r.h3.altSvc)
 }
 
 // serveHTTP3 serves HTTP/3 on each UDP socket of r until Stop, sending
 // each Serve's outcome to errs: nil once stopped, else the error naming
-// the socket.
+// the socket. With WithHTTP3After it waits for that channel in a
+// goroutine first; a Stop meanwhile sends nil for each socket.
 func (c *core) serveHTTP3(r *run, errs chan<- error) {
 	h := r.h3
 	if h == nil {
 		return
 	}
+	if c.h3After == nil {
+		h.mu.Lock()
+		defer h.mu.Unlock()
+		c.serveConns(r, errs)
+		return
+	}
+	c.log.Info("HTTP/3 waits before it serves the handed-over UDP socket", "addr", h.conns[0].LocalAddr().String())
+	go func() {
+		select {
+		case <-c.h3After:
+		case <-h.stop:
+		}
+		h.mu.Lock()
+		defer h.mu.Unlock()
+		if h.stopped {
+			for range h.conns {
+				errs <- nil
+			}
+			return
+		}
+		c.serveConns(r, errs)
+	}()
+}
+
+// serveConns starts a Serve goroutine for each UDP socket of r, after the
+// TCP server began advertising HTTP/3 (a client that comes at once finds
+// its packets queued on the socket). Call it with r.h3.mu held, before
+// Stop.
+func (c *core) serveConns(r *run, errs chan<- error) {
+	h := r.h3
+	h.started = true
+	h.advertise()
+	h.served.Add(len(h.conns))
 	for _, pc := range h.conns {
-		c.log.Info("listening", "network", "udp", "addr", pc.LocalAddr().String(), "tls", true, "http3", true)
+		if h.handed {
+			c.log.Info("HTTP/3 served on the handed-over UDP socket", "addr", pc.LocalAddr().String())
+		} else {
+			c.log.Info("listening", "network", "udp", "addr", pc.LocalAddr().String(), "tls", true, "http3", true)
+		}
 		served := make(chan error, 1)
 		go func() {
 			defer h.served.Done()
@@ -237,6 +338,29 @@ func (c *core) shutdownHTTP3(drain context.Context, r *run) <-chan error {
 		return nil
 	}
 	out := make(chan error, 1)
+	h.mu.Lock()
+	h.stopped = true
+	close(h.stop)
+	started := h.started
+	h.mu.Unlock()
+	if !started { // still waiting for WithHTTP3After's channel
+		go func() {
+			if c.handedOver.Load() {
+				// Handed over again before it was served: the successor
+				// waits for this process to be gone, so this one stays
+				// until the channel closes (whoever it waits for is gone
+				// too), within the drain.
+				select {
+				case <-c.h3After:
+				case <-drain.Done():
+				}
+			}
+			close(h.gaveUp)
+			closePacketConns(h.conns)
+			out <- nil
+		}()
+		return out
+	}
 	go func() {
 		sdDone := make(chan error, 1)
 		go func() { sdDone <- h.srv.Shutdown(drain) }()
@@ -260,9 +384,16 @@ func (c *core) shutdownHTTP3(drain context.Context, r *run) <-chan error {
 				err, returned = drain.Err(), false
 			}
 		}
-		if errors.Is(err, context.DeadlineExceeded) || errors.Is(err, context.Canceled) {
+		switch {
+		case (errors.Is(err, context.DeadlineExceeded) || errors.Is(err, context.Canceled)) && cutOff == 0:
+			// Only connections without a request were left (a client
+			// gone mid-handshake, say, or one that ignored GOAWAY):
+			// nothing was cut off.
+			c.log.Debug("HTTP/3 connections without a request closed at the end of the drain")
+			err = nil
+		case errors.Is(err, context.DeadlineExceeded) || errors.Is(err, context.Canceled):
 			err = &adapter.CutOffError{Conns: cutOff, Err: err}
-		} else if err != nil {
+		case err != nil:
 			err = fmt.Errorf("stdlib: HTTP/3 shutdown: %w", err)
 		}
 		if returned {

@@ -61,6 +61,7 @@ func initCore(c *core, cfg settings.Config, h http.Handler, o *options) error {
 	}
 	c.log, c.handler, c.settings, c.tlsConfig, c.certs = o.log, h, s, tlsConfig, certs
 	c.inherited, c.owned = o.inherited, o.owned
+	c.packetConns, c.h3After = o.packetConns, o.h3After
 	c.ready = make(chan struct{})
 	return nil
 }

@@ -12,8 +12,12 @@ type options struct {
 	log       *slog.Logger
 	inherited []net.Listener
 	owned     bool // the inherited sockets are this server's own (WithOwnedListener)
-	h2c       bool
-	fastCGI   bool
+	// packetConns are WithPacketConn's UDP sockets, h3After
+	// WithHTTP3After's channel.
+	packetConns []net.PacketConn
+	h3After     <-chan struct{}
+	h2c         bool
+	fastCGI     bool
 }
 
 func newOptions(opts []Option) *options {
@@ -65,6 +69,45 @@ func WithOwnedListener(l net.Listener) Option {
 			o.owned = true
 		}
 	}
+}
+
+// WithPacketConn hands a server given its TCP sockets (WithListener,
+// WithOwnedListener) the UDP socket to serve HTTP/3 on beside them: one
+// systemd passed (ListenDatagram= of the same port), or the one the old
+// process of a zero-downtime upgrade served. Without it such a server
+// serves TCP only, and logs why. It has an effect only with HTTP3 set (and
+// TLS); a server that binds its own TCP sockets binds its UDP ones too,
+// and ignores it. Given several times, HTTP/3 is served on each socket;
+// Alt-Svc advertises the first one's port. A nil pc is ignored.
+//
+// The socket must have a File method (every *net.UDPConn has). As with
+// WithListener, each run serves a duplicate of its descriptor and Stop
+// closes only that: pc stays open (a UDP socket has no file to remove, so
+// there is no owned variant), and the caller closes it when it is done
+// with it.
+func WithPacketConn(pc net.PacketConn) Option {
+	return func(o *options) {
+		if pc != nil {
+			o.packetConns = append(o.packetConns, pc)
+		}
+	}
+}
+
+// WithHTTP3After delays HTTP/3 until wait is closed: until then a run
+// holds its UDP sockets but reads nothing from them, and its TCP responses
+// carry no Alt-Svc; then it serves HTTP/3 on them and advertises it. The
+// new process of a zero-downtime upgrade needs this for the UDP socket it
+// was handed (WithPacketConn): the old process still reads the packets of
+// its QUIC connections from that very socket while it drains, and a
+// second reader would take some of them and answer them with stateless
+// resets, breaking the old process's requests in flight. A Stop while
+// waiting does not wait for wait: it closes the run's UDP sockets and
+// returns; only after HandOver (a second upgrade before the first old
+// process was gone, whose successor waits for this process only) does it
+// wait for wait, within the drain (SHUTDOWN_TIMEOUT and ctx). A nil wait
+// serves HTTP/3 at once (the default).
+func WithHTTP3After(wait <-chan struct{}) Option {
+	return func(o *options) { o.h3After = wait }
 }
 
 // WithUnencryptedHTTP2 lets a plain (non-TLS) server speak HTTP/2 with

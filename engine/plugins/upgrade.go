@@ -56,7 +56,9 @@ const ChannelHandedOver = "handed-over"
 // readyByte is what the new process writes on the ready pipe.
 const readyByte = 'R'
 
-// Socket is a listening socket handed from one process to the next.
+// Socket is a socket handed from one process to the next: a listening
+// one, or a datagram one (the UDP socket of HTTP/3), as the program's
+// servers gave them.
 type Socket struct {
 	// Name is the server it belongs to ("" for the default server); a
 	// server with several sockets appears several times, in order.

@@ -1,8 +1,9 @@
 // Command upgradeapp is the program the root package's upgrade tests run:
 // Quickstart with a PID file (UPGRADEAPP_PID_FILE), answering / with
 // "Hello, world!" and /slow with its header at once and its body after d (a
-// duration query parameter, 1s by default), naming the process that
-// answered in X-Pid.
+// duration query parameter, 1s by default), and POST /upload with the
+// length of the body it read ("N bytes"), naming the process that answered
+// in X-Pid.
 //
 // Built with -ldflags "-X main.badSetting=NAME=VALUE" it sets that
 // variable before it reads its settings: the "new build" of a failing
@@ -55,6 +56,15 @@ func main() {
 		_ = http.NewResponseController(w).Flush()
 		time.Sleep(d) // the request in flight that a stop must let finish
 		io.WriteString(w, "slow")
+	})
+	mux.HandleFunc("POST /upload", func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("X-Pid", pid)
+		n, err := io.Copy(io.Discard, r.Body)
+		if err != nil {
+			http.Error(w, err.Error(), http.StatusBadRequest)
+			return
+		}
+		io.WriteString(w, strconv.FormatInt(n, 10)+" bytes")
 	})
 	tree := engine.NewTree()
 	tree.Mount("/", mux)
