@@ -216,12 +216,21 @@
 //
 // # HTTP/2 without TLS, FastCGI
 //
-// WithUnencryptedHTTP2 lets a plain server speak HTTP/2 with prior
-// knowledge (h2c) besides HTTP/1 on the same port. WithFastCGI makes a TCP
-// or unix server speak FastCGI (net/http/fcgi) to a web server in front;
-// as net/http/fcgi has no shutdown of its own, Stop counts the requests
-// the handler is running, waits for them as above, and then closes every
-// connection, the web server's idle keep-alive ones included.
+// WithUnencryptedHTTP2 (or Config.Backend "h2c", SERVER_BACKEND=h2c) lets
+// a plain server speak HTTP/2 with prior knowledge (h2c) besides HTTP/1 on
+// the same port. WithFastCGI (Backend "fastcgi") makes a TCP or unix
+// server speak FastCGI (net/http/fcgi, the responder role) to a web server
+// in front; the request is routed on the web server's REQUEST_URI. As
+// net/http/fcgi has no shutdown of its own, the server follows the
+// FastCGI records itself, and Stop drops nothing the web server sent: the
+// accept queues are emptied, a connection without a request gets
+// StopGrace (the rest of KeepAliveGrace after its last response, when
+// more) for a BEGIN_REQUEST, a connection closes right after the
+// END_REQUEST of its last request, and requests in flight get
+// SHUTDOWN_TIMEOUT as above. FastCGI cannot tell the web server to stop
+// reusing a connection, so a web server that keeps connections
+// (fastcgi_keep_conn) may send a request on one as it is closed; nginx
+// retries such a request on a new connection.
 //
 // # Inherited sockets
 //
