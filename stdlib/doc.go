@@ -124,7 +124,9 @@
 // the one the old process of a zero-downtime upgrade served, which
 // ListenerFiles hands over after the TCP sockets), each run on a
 // duplicate, as for TCP; without one it serves TCP only and logs a
-// warning. WithHTTP3After holds HTTP/3 back until a channel is closed:
+// warning (so HTTP3 switched on by an upgrade whose old process served no
+// HTTP/3 takes effect at the next restart, not at the upgrade).
+// WithHTTP3After holds HTTP/3 back until a channel is closed:
 // the run keeps the UDP socket but reads nothing from it, and TCP
 // responses carry no Alt-Svc. The new process of an upgrade needs it,
 // because the socket it is handed is the very one the old process still
@@ -198,7 +200,7 @@
 // gives every connection that carries no request StopGrace (100 ms) for
 // one to arrive, and closes it if none does: a new connection that never
 // sent anything, and an idle keep-alive one, which gets what is left of
-// KeepAliveGrace (1 s) instead when its last response went out less than
+// KeepAliveGrace (500 ms) instead when its last response went out less than
 // that ago, for its client may be sending the next request. A request
 // that arrives in time, or is already in the socket buffer, is served
 // with Connection: close. Stop closes each other connection as soon as

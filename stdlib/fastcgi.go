@@ -24,8 +24,11 @@ import (
 // fastcgi_keep_conn) gets StopGrace (what is left of KeepAliveGrace after
 // its last response, when more) for a BEGIN_REQUEST to arrive, or be
 // waiting in the socket buffer, and is closed if none does; a connection
-// is closed as soon as the END_REQUEST of its last request is written, so
-// that the web server never sends another request on it. Stop returns
+// is closed as soon as the END_REQUEST of its last request is written and
+// the web server's STDIN stream for it has ended (net/http/fcgi reads what
+// the handler left of the body after END_REQUEST; closing with it unread
+// would reset the response), so that the web server never sends another
+// request on it. Stop returns
 // once every connection is closed and no handler runs, or when ctx and
 // SHUTDOWN_TIMEOUT run out, cutting off the rest. FastCGI does not speak
 // TLS, so New refuses certificates together with WithFastCGI.
@@ -34,16 +37,17 @@ import (
 const (
 	fcgiBeginRequest = 1
 	fcgiEndRequest   = 3
+	fcgiStdin        = 5 // an empty one ends the request's body
 )
 
 // fcgiRequests follows the FastCGI requests and connections of a run.
 type fcgiRequests struct {
-	mu       sync.Mutex      // guards the fields below and every fcgiConn's open, closed, grace and lastEnd
-	handlers int             // handlers running
-	open     int             // requests begun and not ended, on open connections
-	waiters  []chan struct{} // closed when both drop to zero
+	mu       sync.Mutex // guards the fields below and every fcgiConn's open, stdin, closed, grace and lastEnd
+	handlers int        // handlers running
+	open     int        // requests begun and not ended, on open connections
 	conns    map[*fcgiConn]struct{}
 	stopping bool            // Stop began: see beginStop
+	done     bool            // Stop is over: no grace is armed any more
 	gone     []chan struct{} // closed when no connection is open and no handler runs, once stopping
 }
 
@@ -65,12 +69,6 @@ func (f *fcgiRequests) change(n *int, d int) {
 }
 
 func (f *fcgiRequests) notifyLocked() {
-	if f.handlers == 0 && f.open == 0 {
-		for _, ch := range f.waiters {
-			close(ch)
-		}
-		f.waiters = nil
-	}
 	if f.handlers == 0 && len(f.conns) == 0 {
 		for _, ch := range f.gone {
 			close(ch)
@@ -88,7 +86,7 @@ func (f *fcgiRequests) beginStop() {
 	defer f.mu.Unlock()
 	f.stopping = true
 	for c := range f.conns {
-		if len(c.open) == 0 {
+		if !c.busyLocked() {
 			f.quietLocked(c)
 		}
 	}
@@ -105,20 +103,22 @@ func (f *fcgiRequests) quietLocked(c *fcgiConn) {
 	}
 	wait := StopGrace
 	if !c.lastEnd.IsZero() {
-		wait = max(wait, KeepAliveGrace-time.Since(c.lastEnd))
+		wait = max(wait, min(KeepAliveGrace, KeepAliveGrace-time.Since(c.lastEnd)))
 	}
 	var expire func(again bool)
 	expire = func(again bool) {
 		f.mu.Lock()
-		busy := len(c.open) > 0 || c.closed
+		busy := c.busyLocked() || c.closed || f.done
 		f.mu.Unlock()
 		if busy {
-			return // it closes after its END_REQUEST
+			return // it closes after its last request (or is closed already)
 		}
 		if again {
 			if pending, known := readable(c.raw()); pending && known {
 				f.mu.Lock()
-				c.grace = time.AfterFunc(StopGrace, func() { expire(false) })
+				if !c.closed && !f.done {
+					c.grace = time.AfterFunc(StopGrace, func() { expire(false) })
+				}
 				f.mu.Unlock()
 				return
 			}
@@ -142,10 +142,11 @@ func (f *fcgiRequests) allGone() <-chan struct{} {
 	return ch
 }
 
-// stopTimers stops the graces of the connections left.
+// stopTimers stops the graces of the connections left, for good.
 func (f *fcgiRequests) stopTimers() {
 	f.mu.Lock()
 	defer f.mu.Unlock()
+	f.done = true
 	for c := range f.conns {
 		if c.grace != nil {
 			c.grace.Stop()
@@ -161,19 +162,6 @@ func (f *fcgiRequests) inFlight() int {
 	return max(f.open, f.handlers)
 }
 
-// idle returns a channel closed once nothing is in flight.
-func (f *fcgiRequests) idle() <-chan struct{} {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	ch := make(chan struct{})
-	if f.handlers == 0 && f.open == 0 {
-		close(ch)
-	} else {
-		f.waiters = append(f.waiters, ch)
-	}
-	return ch
-}
-
 // fcgiListener wraps the connections it accepts in fcgiConns.
 type fcgiListener struct {
 	net.Listener
@@ -184,11 +172,6 @@ func (l *fcgiListener) Accept() (net.Conn, error) {
 	c, err := l.Listener.Accept()
 	if err != nil {
 		return nil, err
-	}
-	if tc, ok := c.(*trackedConn); ok {
-		// No HTTP states here: to the tracker the connection is busy
-		// throughout, and fcgiRequests decides when a stop closes it.
-		tc.state.Store(int32(http.StateActive))
 	}
 	fc := &fcgiConn{Conn: c, reqs: l.reqs}
 	f := l.reqs
@@ -213,6 +196,7 @@ type fcgiConn struct {
 	reqs      *fcgiRequests
 	in, out   recordScanner
 	open      map[uint16]bool // request IDs begun and not ended; guarded by reqs.mu
+	stdin     map[uint16]bool // request IDs whose STDIN stream has not ended; guarded by reqs.mu
 	closed    bool            // guarded by reqs.mu
 	grace     *time.Timer     // a stop's grace for a request; guarded by reqs.mu
 	lastEnd   time.Time       // when the last END_REQUEST was written; guarded by reqs.mu
@@ -222,11 +206,20 @@ type fcgiConn struct {
 
 func (c *fcgiConn) Read(p []byte) (int, error) {
 	n, err := c.Conn.Read(p)
-	c.in.scan(p[:n], func(typ uint8, id uint16) {
-		if typ == fcgiBeginRequest {
+	last := false
+	c.in.scan(p[:n], func(typ uint8, id uint16, length int) {
+		switch {
+		case typ == fcgiBeginRequest:
 			c.mark(id, true)
+		case typ == fcgiStdin && length == 0:
+			last = c.stdinEnded(id)
 		}
 	})
+	if last {
+		// net/http/fcgi has what it reads here; its next read finds the
+		// connection closed, and it lets go of it.
+		_ = c.Close()
+	}
 	return n, err
 }
 
@@ -235,7 +228,7 @@ func (c *fcgiConn) Write(p []byte) (int, error) {
 	// What was offered counts, written or not: after a failed write the
 	// request cannot end any better.
 	last := false
-	c.out.scan(p, func(typ uint8, id uint16) {
+	c.out.scan(p, func(typ uint8, id uint16, _ int) {
 		if typ == fcgiEndRequest {
 			last = c.mark(id, false)
 		}
@@ -264,19 +257,39 @@ func (c *fcgiConn) mark(id uint16, begun bool) (closeIt bool) {
 	case c.closed:
 	case begun && !c.open[id]:
 		if c.open == nil {
-			c.open = make(map[uint16]bool)
+			c.open, c.stdin = make(map[uint16]bool), make(map[uint16]bool)
 		}
-		c.open[id] = true
+		c.open[id], c.stdin[id] = true, true
 		f.open++
 	case !begun && c.open[id]:
 		delete(c.open, id)
 		f.open--
 		c.lastEnd = time.Now()
 		f.notifyLocked()
-		return f.stopping && len(c.open) == 0
+		return f.stopping && !c.busyLocked()
 	}
 	return false
 }
+
+// stdinEnded records that the web server's STDIN stream of request id
+// ended on c. It reports whether c must close now: a stop began and c
+// carries no request any more.
+func (c *fcgiConn) stdinEnded(id uint16) (closeIt bool) {
+	f := c.reqs
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if c.closed || !c.stdin[id] {
+		return false
+	}
+	delete(c.stdin, id)
+	return f.stopping && !c.busyLocked()
+}
+
+// busyLocked reports whether c carries a request: one whose END_REQUEST
+// has not been written, or whose STDIN stream has not ended (net/http/fcgi
+// reads what the handler left of it after END_REQUEST). Call it with
+// c.reqs.mu held.
+func (c *fcgiConn) busyLocked() bool { return len(c.open) > 0 || len(c.stdin) > 0 }
 
 // Close closes the connection: its unfinished requests can no longer be
 // answered, so they stop counting (their handlers still count while they
@@ -289,7 +302,7 @@ func (c *fcgiConn) Close() error {
 		defer f.mu.Unlock()
 		c.closed = true
 		f.open -= len(c.open)
-		c.open = nil
+		c.open, c.stdin = nil, nil
 		if c.grace != nil {
 			c.grace.Stop()
 		}
@@ -307,8 +320,9 @@ type recordScanner struct {
 	skip int // content and padding bytes left of the current record
 }
 
-// scan feeds p to the scanner and calls found for each complete header.
-func (s *recordScanner) scan(p []byte, found func(typ uint8, id uint16)) {
+// scan feeds p to the scanner and calls found for each complete header,
+// with the record's content length.
+func (s *recordScanner) scan(p []byte, found func(typ uint8, id uint16, length int)) {
 	for len(p) > 0 {
 		if s.skip > 0 {
 			n := min(s.skip, len(p))
@@ -324,8 +338,9 @@ func (s *recordScanner) scan(p []byte, found func(typ uint8, id uint16)) {
 		}
 		s.have = 0
 		h := s.hdr
-		found(h[1], uint16(h[2])<<8|uint16(h[3]))
-		s.skip = int(uint16(h[4])<<8|uint16(h[5])) + int(h[6])
+		length := int(uint16(h[4])<<8 | uint16(h[5]))
+		found(h[1], uint16(h[2])<<8|uint16(h[3]), length)
+		s.skip = length + int(h[6])
 	}
 }
 
@@ -342,7 +357,11 @@ func (c *core) shutdownFastCGI(drain context.Context, r *run) error {
 	select {
 	case <-r.fcgi.allGone():
 	case <-drain.Done():
-		err = &adapter.CutOffError{Conns: r.fcgi.inFlight(), Err: drain.Err()}
+		// Connections still in their grace carry no request: only
+		// requests in flight are cut off.
+		if n := r.fcgi.inFlight(); n > 0 {
+			err = &adapter.CutOffError{Conns: n, Err: drain.Err()}
+		}
 	}
 	r.fcgi.stopTimers()
 	r.tracker.closeAll()

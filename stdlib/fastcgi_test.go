@@ -20,11 +20,10 @@ import (
 	"github.com/seed-49a6713b/cherrygo/adapter/settings"
 )
 
-// FastCGI record types used by the test client (with fcgiBeginRequest and
-// fcgiEndRequest from fastcgi.go).
+// FastCGI record types used by the test client (with fcgiBeginRequest,
+// fcgiEndRequest and fcgiStdin from fastcgi.go).
 const (
 	fcgiParams = 4
-	fcgiStdin  = 5
 	fcgiStdout = 6
 )
 
@@ -232,7 +231,7 @@ func TestFastCGIRecordScanner(t *testing.T) {
 		b := stream.Bytes()
 		for len(b) > 0 {
 			n := min(size, len(b))
-			s.scan(b[:n], func(typ uint8, id uint16) { got = append(got, rec{typ, id}) })
+			s.scan(b[:n], func(typ uint8, id uint16, _ int) { got = append(got, rec{typ, id}) })
 			b = b[n:]
 		}
 		assert.Equal(t, want, got, "pieces of %d bytes", size)
@@ -242,14 +241,7 @@ func TestFastCGIRecordScanner(t *testing.T) {
 // A request is in flight from its BEGIN_REQUEST until its END_REQUEST is
 // written, or its connection closes.
 func TestFastCGIInFlightUntilEndRequest(t *testing.T) {
-	isIdle := func(f *fcgiRequests) bool {
-		select {
-		case <-f.idle():
-			return true
-		default:
-			return false
-		}
-	}
+	isIdle := func(f *fcgiRequests) bool { return f.inFlight() == 0 }
 	var reqs fcgiRequests
 	peer, mine := net.Pipe()
 	defer peer.Close()

@@ -38,6 +38,13 @@ type h3Run struct {
 	handed   bool // conns are duplicates of WithPacketConn's sockets
 	srv      *http3.Server
 	inFlight atomic.Int64 // requests whose handler is running
+	// cut counts the requests whose handler returned with its context
+	// done after the drain ran out: the stop cut them off. drain is the
+	// drain's context, set by Stop before it asks the server to shut
+	// down (so that a request cut by the forced close is always seen as
+	// cut, however quickly its handler returns).
+	cut   atomic.Int64
+	drain atomic.Pointer[context.Context]
 	// altSvc is the Alt-Svc value of TCP responses: nil until HTTP/3 is
 	// served (WithHTTP3After delays that).
 	altSvc atomic.Pointer[[]string]
@@ -218,7 +225,12 @@ func (c *core) newHTTP3Server(h *h3Run) *http3.Server {
 		QUICConfig: &quic.Config{Allow0RTT: false},
 		Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 			h.inFlight.Add(1)
-			defer h.inFlight.Add(-1)
+			defer func() {
+				if d := h.drain.Load(); d != nil && (*d).Err() != nil && r.Context().Err() != nil {
+					h.cut.Add(1)
+				}
+				h.inFlight.Add(-1)
+			}()
 			inner.ServeHTTP(w, r)
 		}),
 		MaxHeaderBytes: maxHeader,
@@ -267,6 +279,12 @@ func (c *core) serveHTTP3(r *run, errs chan<- error) {
 	if c.h3After == nil {
 		h.mu.Lock()
 		defer h.mu.Unlock()
+		if h.stopped { // a Stop came between Ready and here
+			for range h.conns {
+				errs <- nil
+			}
+			return
+		}
 		c.serveConns(r, errs)
 		return
 	}
@@ -345,7 +363,7 @@ func (c *core) shutdownHTTP3(drain context.Context, r *run) <-chan error {
 	h.mu.Unlock()
 	if !started { // still waiting for WithHTTP3After's channel
 		go func() {
-			if c.handedOver.Load() {
+			if c.handedOver.Load() && c.h3After != nil {
 				// Handed over again before it was served: the successor
 				// waits for this process to be gone, so this one stays
 				// until the channel closes (whoever it waits for is gone
@@ -362,6 +380,7 @@ func (c *core) shutdownHTTP3(drain context.Context, r *run) <-chan error {
 		return out
 	}
 	go func() {
+		h.drain.Store(&drain)
 		sdDone := make(chan error, 1)
 		go func() { sdDone <- h.srv.Shutdown(drain) }()
 		var (
@@ -384,6 +403,8 @@ func (c *core) shutdownHTTP3(drain context.Context, r *run) <-chan error {
 				err, returned = drain.Err(), false
 			}
 		}
+		// The requests cut off whose handlers have returned since.
+		cutOff = max(cutOff, int(h.cut.Load()+h.inFlight.Load()))
 		switch {
 		case (errors.Is(err, context.DeadlineExceeded) || errors.Is(err, context.Canceled)) && cutOff == 0:
 			// Only connections without a request were left (a client

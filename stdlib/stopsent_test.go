@@ -245,7 +245,7 @@ func TestStopWaitsForAStalledKeepAliveClient(t *testing.T) {
 	srv, done, k := servedKeepAlive(t)
 	answered := time.Now()
 	stopped := startStop(srv)
-	<-time.After(3 * StopGrace) // the client's stall, not a synchronisation
+	<-time.After(2 * StopGrace) // the client's stall, not a synchronisation
 	resp, err := k.get()
 	if err != nil {
 		t.Fatalf("the request sent %v after the last response, during the stop: %v", time.Since(answered), err)

@@ -33,6 +33,7 @@ type tracker struct {
 	// then (see core.shutdown).
 	settled       chan struct{}
 	settledClosed bool
+	closingAll    bool           // closeAll began: no grace is armed any more
 	all           sync.WaitGroup // one count per open connection
 }
 
@@ -91,7 +92,8 @@ func (t *tracker) quietLocked(c *trackedConn) (closeIt bool) {
 	}
 	wait := StopGrace
 	if c.loadState() == http.StateIdle {
-		if left := KeepAliveGrace - time.Duration(time.Now().UnixNano()-c.lastWrite.Load()); left > wait {
+		// min: a wall clock stepped back must not stretch the grace.
+		if left := min(KeepAliveGrace, KeepAliveGrace-time.Duration(time.Now().UnixNano()-c.lastWrite.Load())); left > wait {
 			wait = left
 		}
 	}
@@ -102,7 +104,9 @@ func (t *tracker) quietLocked(c *trackedConn) (closeIt bool) {
 		}
 		if pending, known := readable(c.Conn); pending && known && again {
 			t.mu.Lock()
-			c.grace = time.AfterFunc(StopGrace, func() { expire(false) })
+			if !t.closingAll {
+				c.grace = time.AfterFunc(StopGrace, func() { expire(false) })
+			}
 			t.mu.Unlock()
 			return // its request is here: net/http reads and serves it
 		}
@@ -288,6 +292,7 @@ func (t *tracker) serving() int {
 // returns once all of them are closed.
 func (t *tracker) closeAll() {
 	t.mu.Lock()
+	t.closingAll = true
 	conns := make([]*trackedConn, 0, len(t.conns))
 	for c := range t.conns {
 		if c.grace != nil {

@@ -5,7 +5,8 @@
 //
 //	GET  /             "Hello, world!"
 //	GET  /slow?d=1s    answers "slept 1s" after d (at most 30 s)
-//	GET  /inflight     the number of /slow requests running now
+//	POST /ignore?d=1s  answers "ignored" after d without reading the body
+//	GET  /inflight     the number of /slow and /ignore requests running now
 //	POST /upload       reads the body (the body limit answers 413) and says its length
 //	ANY  /app/...      an app mounted at /app: JSON with the mount point and
 //	                   the rest of the path as the engine gives them, the
@@ -49,6 +50,21 @@ func main() {
 			return
 		}
 		fmt.Fprintf(w, "slept %v", d)
+	})
+	root.HandleFunc("POST /ignore", func(w http.ResponseWriter, r *http.Request) {
+		d, err := time.ParseDuration(r.URL.Query().Get("d"))
+		if err != nil || d < 0 || d > 30*time.Second {
+			http.Error(w, "d: a duration up to 30s", http.StatusBadRequest)
+			return
+		}
+		inflight.Add(1)
+		defer inflight.Add(-1)
+		select {
+		case <-time.After(d):
+		case <-r.Context().Done():
+			return
+		}
+		io.WriteString(w, "ignored")
 	})
 	root.HandleFunc("GET /inflight", func(w http.ResponseWriter, _ *http.Request) {
 		fmt.Fprint(w, inflight.Load())
