@@ -194,14 +194,7 @@ func TestSocketActivationHTTP3SurvivesUpgrade(t *testing.T) {
 	}
 	h3get()
 
-	require.NoError(t, r.cmd.Process.Signal(syscall.SIGHUP))
-	var pid int
-	select {
-	case pid = <-handed:
-	case <-time.After(20 * time.Second):
-		t.Fatalf("no hand-over in 20s:\n%s", r.stderr)
-	}
-	t.Cleanup(func() { _ = syscall.Kill(pid, syscall.SIGKILL) })
+	pid := upgrade(t, r, handed)
 	assert.Equal(t, addr, next("HTTP/3 served by the new process", served), "the new process serves the handed UDP socket")
 	h3get()
 	log := r.stderr.String()

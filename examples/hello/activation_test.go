@@ -228,14 +228,7 @@ func TestSocketActivationSurvivesUpgrade(t *testing.T) {
 		}
 	}, bin, sock, "default", "--unix-socket", sock, "http://localhost/")
 	require.Equal(t, "Hello, world!", first)
-	require.NoError(t, r.cmd.Process.Signal(syscall.SIGHUP))
-	var pid int
-	select {
-	case pid = <-handed:
-	case <-time.After(20 * time.Second):
-		t.Fatalf("no hand-over in 20s:\n%s", r.stderr)
-	}
-	t.Cleanup(func() { _ = syscall.Kill(pid, syscall.SIGKILL) })
+	pid := upgrade(t, r, handed)
 	assert.Equal(t, "Hello, world!", curl(t, "--unix-socket", sock, "http://localhost/"), "the new process serves systemd's socket")
 	env, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/environ")
 	require.NoError(t, err)
@@ -253,4 +246,19 @@ func TestSocketActivationSurvivesUpgrade(t *testing.T) {
 	require.NoError(t, err, "the received socket file is the activator's: it stays")
 	assert.Equal(t, os.ModeSocket, fi.Mode().Type())
 	assert.NotContains(t, r.stderr.String(), "not free")
+}
+
+// upgrade sends r's process SIGHUP and returns the PID of the new process
+// once handed reports it; the new process is killed when the test ends.
+func upgrade(t *testing.T, r *running, handed <-chan int) int {
+	t.Helper()
+	require.NoError(t, r.cmd.Process.Signal(syscall.SIGHUP))
+	var pid int
+	select {
+	case pid = <-handed:
+	case <-time.After(20 * time.Second):
+		t.Fatalf("no hand-over in 20s:\n%s", r.stderr)
+	}
+	t.Cleanup(func() { _ = syscall.Kill(pid, syscall.SIGKILL) })
+	return pid
 }
