@@ -37,15 +37,11 @@ func measureStartStop(t target) (startStop, error) {
 		return r, err
 	}
 
-	sig, err := p.terminate()
+	sig, portFree, err := p.terminateUntilFree(t.addr)
 	if err != nil {
 		return r, err
 	}
-	free, err := awaitPortFree(t.addr, sig.Add(stopTimeout))
-	if err != nil {
-		return r, err
-	}
-	r.portFree = free.Sub(sig)
+	r.portFree = portFree
 	select {
 	case <-p.done:
 		r.exit = p.exitedAt.Sub(sig)
@@ -93,15 +89,11 @@ func measureInFlight(t target) (inFlight, error) {
 	case <-time.After(10 * time.Second):
 		return r, fmt.Errorf("the /slow handler never started: %s", p.output())
 	}
-	sig, err := p.terminate()
+	sig, portFree, err := p.terminateUntilFree(t.addr)
 	if err != nil {
 		return r, err
 	}
-	free, err := awaitPortFree(t.addr, sig.Add(stopTimeout))
-	if err != nil {
-		return r, err
-	}
-	r.portFree = free.Sub(sig)
+	r.portFree = portFree
 	select {
 	case a := <-answers:
 		r.answered = a.at.Sub(sig)
@@ -160,15 +152,11 @@ func measureSilentStop(t target) (silentStop, error) {
 		_, _ = io.Copy(io.Discard, c)
 		closed <- time.Now()
 	}()
-	sig, err := p.terminate()
+	sig, portFree, err := p.terminateUntilFree(t.addr)
 	if err != nil {
 		return r, err
 	}
-	free, err := awaitPortFree(t.addr, sig.Add(stopTimeout))
-	if err != nil {
-		return r, err
-	}
-	r.portFree = free.Sub(sig)
+	r.portFree = portFree
 	select {
 	case at := <-closed:
 		r.closed = at.Sub(sig)

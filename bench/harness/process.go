@@ -125,3 +125,18 @@ func (p *process) stop() error {
 	<-p.done
 	return errors.New("did not exit within " + stopTimeout.String() + " of SIGTERM; killed")
 }
+
+// terminateUntilFree sends SIGTERM and waits, within stopTimeout, until
+// addr can be bound again: it returns when the signal went and how long
+// the port took to be free after it.
+func (p *process) terminateUntilFree(addr string) (sig time.Time, portFree time.Duration, err error) {
+	sig, err = p.terminate()
+	if err != nil {
+		return sig, 0, err
+	}
+	free, err := awaitPortFree(addr, sig.Add(stopTimeout))
+	if err != nil {
+		return sig, 0, err
+	}
+	return sig, free.Sub(sig), nil
+}

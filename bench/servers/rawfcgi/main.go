@@ -29,17 +29,13 @@ func main() {
 func run(s rawserve.Settings, h http.Handler, log *slog.Logger) error {
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, os.Interrupt)
 	defer stop()
-	network, addr := "tcp", net.JoinHostPort(s.Host, s.Port)
-	if s.SocketFile != "" {
-		network, addr = "unix", s.SocketFile
-	}
-	ln, err := net.Listen(network, addr)
+	ln, err := rawserve.Listen(s)
 	if err != nil {
-		return fmt.Errorf("listen: %w", err)
+		return err
 	}
 	serveErr := make(chan error, 1)
 	go func() { serveErr <- fcgi.Serve(ln, h) }()
-	log.Info("serving", "network", network, "addr", ln.Addr().String(), "protocol", "fastcgi")
+	log.Info("serving", "network", ln.Addr().Network(), "addr", ln.Addr().String(), "protocol", "fastcgi")
 
 	select {
 	case err := <-serveErr:

@@ -50,13 +50,9 @@ func Run(s Settings, h http.Handler, log *slog.Logger) error {
 	// the first answer must shut down, not kill, the process.
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, os.Interrupt)
 	defer stop()
-	network, addr := "tcp", net.JoinHostPort(s.Host, s.Port)
-	if s.SocketFile != "" {
-		network, addr = "unix", s.SocketFile
-	}
-	ln, err := net.Listen(network, addr)
+	ln, err := Listen(s)
 	if err != nil {
-		return fmt.Errorf("listen: %w", err)
+		return err
 	}
 	srv := &http.Server{Handler: h}
 	serveErr := make(chan error, 1)
@@ -67,7 +63,7 @@ func Run(s Settings, h http.Handler, log *slog.Logger) error {
 		}
 		serveErr <- srv.Serve(ln)
 	}()
-	log.Info("serving", "network", network, "addr", ln.Addr().String(), "tls", s.CertFile != "")
+	log.Info("serving", "network", ln.Addr().Network(), "addr", ln.Addr().String(), "tls", s.CertFile != "")
 
 	select {
 	case err := <-serveErr:
@@ -88,4 +84,17 @@ func Run(s Settings, h http.Handler, log *slog.Logger) error {
 	}
 	log.Info("stopped")
 	return nil
+}
+
+// Listen binds where s says: the unix socket SocketFile, else TCP Host:Port.
+func Listen(s Settings) (net.Listener, error) {
+	network, addr := "tcp", net.JoinHostPort(s.Host, s.Port)
+	if s.SocketFile != "" {
+		network, addr = "unix", s.SocketFile
+	}
+	ln, err := net.Listen(network, addr)
+	if err != nil {
+		return nil, fmt.Errorf("listen: %w", err)
+	}
+	return ln, nil
 }
