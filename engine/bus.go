@@ -33,6 +33,10 @@ type Bus struct {
 	subsMu sync.Mutex            // guards seq and writes to subs
 	seq    uint64                // subscription counter, for tie order
 	subs   atomic.Pointer[table] // copy-on-write; read without a lock
+	// perRequest is the number of listeners of ChannelBeforeRequest and
+	// ChannelAfterRequest, so that a request asks the table only when
+	// one of them has any.
+	perRequest atomic.Int32
 
 	lifeMu sync.Mutex // serialises lifecycle calls
 

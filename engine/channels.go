@@ -88,6 +88,7 @@ func (b *Bus) add(subs ...*subscription) {
 		next[s.channel] = slices.Insert(list, i, s)
 	}
 	b.subs.Store(&next)
+	b.perRequest.Store(int32(len(next[ChannelBeforeRequest]) + len(next[ChannelAfterRequest])))
 }
 
 func (b *Bus) remove(subs ...*subscription) {
@@ -112,6 +113,7 @@ func (b *Bus) remove(subs ...*subscription) {
 		}
 	}
 	b.subs.Store(&next)
+	b.perRequest.Store(int32(len(next[ChannelBeforeRequest]) + len(next[ChannelAfterRequest])))
 }
 
 // Listeners reports how many listeners channel has.

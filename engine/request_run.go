@@ -56,6 +56,20 @@ func (r *Request) Run(t *Tree, w http.ResponseWriter) {
 	if r.tree != nil {
 		panic("engine: Request.Run called twice; a Request serves one request")
 	}
+	// Run itself is kept small: the handler runs below its frame, and
+	// over HTTP/2 every request runs on a goroutine of its own, whose
+	// stack is copied to a larger one when the chain in front of the
+	// application is deep.
+	defer r.finish()
+	if h := r.begin(t, w); h != nil {
+		r.serve(h)
+	}
+	r.conclude()
+}
+
+// begin runs steps 1 to 3 and returns the app's handler, or nil when the
+// request was answered already (400, 404).
+func (r *Request) begin(t *Tree, w http.ResponseWriter) http.Handler {
 	if r.Start.IsZero() {
 		r.Start = time.Now()
 	}
@@ -64,35 +78,41 @@ func (r *Request) Run(t *Tree, w http.ResponseWriter) {
 	}
 	r.tree = t
 	r.rw.w, r.rw.req = w, r
-	defer r.finish()
 	st := t.load()
-	if t.Bus != nil && t.Bus.Listeners(ChannelBeforeRequest) > 0 {
+	if t.perRequest(ChannelBeforeRequest) {
 		r.publish(ChannelBeforeRequest)
 	}
-	var m *mount
 	if r.Source == nil && r.Host == "" && r.Header.Get("Host") == "" && r.ResponseProtocol() == "HTTP/1.1" {
 		r.hooks = st.hooks
 		r.prepare()
 		r.fail(&HTTPError{Status: http.StatusBadRequest, Message: "HTTP/1.1 requires a Host header."})
-	} else if m = st.lookup(r.PathInfo); m == nil {
+		return nil
+	}
+	m := st.lookup(r.PathInfo)
+	if m == nil {
 		r.hooks = st.hooks
 		r.prepare()
 		r.fail(&HTTPError{Status: http.StatusNotFound, Message: "Nothing matches the given URI."})
-	} else {
-		r.hooks = m.hooks
-		if s := m.app.script; s != "" {
-			r.ScriptName += s
-			r.PathInfo = r.PathInfo[len(s):]
-		}
-		r.prepare()
-		r.serve(m.app.handler)
+		return nil
 	}
+	r.hooks = m.hooks
+	if s := m.app.script; s != "" {
+		r.ScriptName += s
+		r.PathInfo = r.PathInfo[len(s):]
+	}
+	r.prepare()
+	return m.app.handler
+}
+
+// conclude runs step 8 and, for a response cut off behind net/http, aborts
+// the connection.
+func (r *Request) conclude() {
 	if !r.hooks.empty(OnEndRequest) {
 		if err := r.runHooks(OnEndRequest); err != nil {
 			r.logFailure(OnEndRequest, err)
 		}
 	}
-	if t.Bus != nil && t.Bus.Listeners(ChannelAfterRequest) > 0 {
+	if r.tree.perRequest(ChannelAfterRequest) {
 		r.publish(ChannelAfterRequest)
 	}
 	if mf := r.app.MultipartForm; mf != nil && !r.rw.hijacked && (r.Source == nil || mf != r.Source.MultipartForm) {
@@ -108,15 +128,26 @@ func (r *Request) Run(t *Tree, w http.ResponseWriter) {
 
 // serve runs steps 4 to 7 for the chosen handler.
 func (r *Request) serve(h http.Handler) {
-	var err error
-	for _, p := range [...]HookPoint{OnStartResource, BeforeRequestBody, BeforeHandler} {
-		if err = r.runHooks(p); err != nil {
-			break
-		}
-	}
+	err := r.beforeHandler()
 	if err == nil {
 		err = r.callHandler(h)
 	}
+	r.afterHandler(err)
+}
+
+// beforeHandler runs the hooks of step 4 and returns the first failure.
+func (r *Request) beforeHandler() error {
+	for _, p := range [...]HookPoint{OnStartResource, BeforeRequestBody, BeforeHandler} {
+		if err := r.runHooks(p); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// afterHandler runs step 6 and, on err or a failed BeforeFinalize hook,
+// step 7.
+func (r *Request) afterHandler(err error) {
 	if err == nil && !r.rw.finalized {
 		r.rw.finalized = true
 		err = r.runHooks(BeforeFinalize)
@@ -259,6 +290,12 @@ func (r *Request) publish(channel string) {
 	if _, err := r.tree.Bus.Publish(r.Context(), channel, r); err != nil {
 		r.tree.logger().Error("request listener failed", "channel", channel, "request", r.ID, "err", err)
 	}
+}
+
+// perRequest reports whether channel, one of the per-request channels,
+// has a listener on t's bus; without one it costs an atomic load.
+func (t *Tree) perRequest(channel string) bool {
+	return t.Bus != nil && t.Bus.perRequest.Load() != 0 && t.Bus.Listeners(channel) > 0
 }
 
 func (t *Tree) logger() *slog.Logger {

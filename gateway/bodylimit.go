@@ -48,12 +48,18 @@ type bodyLimiter struct {
 	next  http.Handler
 }
 
+// passes reports whether r goes to the next handler untouched: no body,
+// or one whose declared length is within the limit.
+func (b *bodyLimiter) passes(r *http.Request) bool {
+	return r.ContentLength <= b.limit && (r.ContentLength >= 0 || r.Body == nil || r.Body == http.NoBody)
+}
+
 func (b *bodyLimiter) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	switch {
 	case r.ContentLength > b.limit:
 		tooLarge(w, r)
 		return
-	case r.ContentLength >= 0 || r.Body == nil || r.Body == http.NoBody:
+	case b.passes(r):
 		b.next.ServeHTTP(w, r)
 		return
 	}

@@ -35,9 +35,20 @@ type gateway struct {
 	proto string
 	dns   *reverseDNS // nil: reverse DNS off
 	mount func(*http.Request) string
+
+	// limited, when set, is MaxBodySize's handler in front of a copy of
+	// this gateway without it: a request whose body needs the limiter
+	// goes through it; the others, by far the most, are checked here, so
+	// that the limit on by default costs no frame of its own (see
+	// policies).
+	limited *bodyLimiter
 }
 
 func (g *gateway) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if b := g.limited; b != nil && !b.passes(r) {
+		b.ServeHTTP(w, r)
+		return
+	}
 	req := new(engine.Request)
 	Convert(req, r, g.proto)
 	if g.mount != nil {
@@ -62,8 +73,12 @@ func (g *gateway) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 // the body limit alone do not panic, and without Recover a request they
 // pass costs no response recorder. A policy that is off costs nothing at
 // all.
-func policies(cfg Config, h http.Handler) http.Handler {
-	h = MaxBodySize(cfg.MaxBodySize)(h)
+func policies(cfg Config, g *gateway) http.Handler {
+	var h http.Handler = g
+	if cfg.MaxBodySize > 0 {
+		inner := *g
+		g.limited = &bodyLimiter{limit: cfg.MaxBodySize, next: &inner}
+	}
 	h = ThreadPool(cfg.ThreadPool, cfg.QueueSize, cfg.QueueTimeout)(h)
 	if cfg.AccessLog != nil || cfg.AccessLogger != nil || cfg.Statistics != nil {
 		h = Recover(cfg.Logger)(h)

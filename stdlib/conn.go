@@ -39,15 +39,23 @@ type trackedConn struct {
 	// another request once it has it (see tracker.checkDrainedLocked).
 	keepAlive atomic.Bool
 	// lastWrite is when the connection last wrote to the socket (the
-	// clock read the write deadline needs anyway), in Unix nanoseconds: a
+	// clock read the write deadline needs anyway), as a monoNow offset: a
 	// stop gives an idle connection what is left of KeepAliveGrace after
 	// its last response.
 	lastWrite atomic.Int64
 
-	mu       sync.Mutex // guards deadline and set
-	deadline time.Time  // the write deadline someone else asked for
-	set      time.Time  // the write deadline the socket has now
-	once     sync.Once  // removes the conn from t once
+	mu       sync.Mutex    // guards deadline and set
+	deadline time.Time     // the write deadline someone else asked for
+	set      time.Time     // the write deadline the socket has now
+	setAt    time.Duration // set as a monoNow offset, when set is not zero
+	once     sync.Once     // removes the conn from t once
+
+	// The read deadline (see SetReadDeadline); rmu guards the fields.
+	rmu    sync.Mutex
+	rWant  time.Time   // the read deadline asked for (zero: none)
+	rTimer *time.Timer // made for the first future deadline; fires at rAt
+	rAt    time.Time   // when rTimer fires (zero: it is stopped)
+	rPast  bool        // the socket has a deadline in the past: its reads fail
 
 	grace  *time.Timer // a stop's StopGrace; guarded by t.mu
 	forced atomic.Bool // closeNow was called: Close no longer waits
@@ -64,7 +72,7 @@ func (c *trackedConn) Write(p []byte) (int, error) {
 
 func (c *trackedConn) write(p []byte) (int, error) {
 	if c.timeout <= 0 {
-		c.lastWrite.Store(time.Now().UnixNano())
+		c.lastWrite.Store(int64(monoNow()))
 		return c.Conn.Write(p)
 	}
 	var n int
@@ -83,6 +91,13 @@ func (c *trackedConn) write(p []byte) (int, error) {
 	return n, nil
 }
 
+// monoBase is the origin of monoNow.
+var monoBase = time.Now()
+
+// monoNow reads the monotonic clock alone, as an offset from monoBase:
+// time.Since does not read the wall clock, and so costs half a time.Now.
+func monoNow() time.Duration { return time.Since(monoBase) }
+
 // extendWriteDeadline makes sure a write about to start has at least half
 // the timeout left: it moves the deadline to now plus the timeout (or to
 // the deadline set through SetWriteDeadline, when earlier) only when less
@@ -90,21 +105,22 @@ func (c *trackedConn) write(p []byte) (int, error) {
 // a timer reset each, and a write that makes no progress is cut off after
 // between half the timeout and the whole of it.
 func (c *trackedConn) extendWriteDeadline() error {
-	now := time.Now()
-	c.lastWrite.Store(now.UnixNano())
+	now := monoNow()
+	c.lastWrite.Store(int64(now))
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if !c.set.IsZero() && c.set.Sub(now) > c.timeout/2 {
+	if !c.set.IsZero() && c.setAt-now > c.timeout/2 {
 		return nil
 	}
-	d := now.Add(c.timeout)
+	at := now + c.timeout
+	d := monoBase.Add(at)
 	if !c.deadline.IsZero() && c.deadline.Before(d) {
-		d = c.deadline
+		d, at = c.deadline, c.deadline.Sub(monoBase)
 	}
 	if d.Equal(c.set) {
 		return nil
 	}
-	c.set = d
+	c.set, c.setAt = d, at
 	return c.Conn.SetWriteDeadline(d)
 }
 
@@ -123,13 +139,97 @@ func (c *trackedConn) SetWriteDeadline(t time.Time) error {
 	if t.IsZero() && c.timeout > 0 {
 		return nil
 	}
-	c.set = t
+	c.set, c.setAt = t, t.Sub(monoBase)
 	return c.Conn.SetWriteDeadline(t)
 }
 
-// SetDeadline sets both deadlines, the write one as SetWriteDeadline does.
+// SetReadDeadline sets the read deadline. A deadline in the past is given
+// to the socket at once (net/http sets one to interrupt its background
+// read); a future one is kept by a timer of the connection's own, which
+// gives the socket a deadline in the past, failing the read under way,
+// only once the deadline asked for has passed.
+//
+// net/http moves the read deadline several times per request: to the idle
+// timeout, to the header timeout, cleared for the body, and set long ago
+// and cleared again to stop its background read. A future deadline given
+// to the socket costs a runtime timer, removed again by the next deadline
+// in the past, twice per request. The connection's timer is left running
+// when a later deadline replaces an earlier one: when it fires it only
+// looks whether the deadline asked for has passed, and if not, waits for
+// it. A keep-alive connection so costs one timer reset per timeout period
+// rather than two timers per request, and a read still times out exactly
+// when its deadline passes.
+func (c *trackedConn) SetReadDeadline(t time.Time) error {
+	c.rmu.Lock()
+	defer c.rmu.Unlock()
+	c.rWant = t
+	switch {
+	case t.IsZero():
+		// A timer still running finds no deadline when it fires.
+	case t.Before(interruptBefore):
+		c.rPast = true
+		return c.Conn.SetReadDeadline(t)
+	case c.rAt.IsZero() || t.Before(c.rAt):
+		d := time.Until(t)
+		if d <= 0 {
+			c.rPast = true
+			return c.Conn.SetReadDeadline(t)
+		}
+		c.rAt = t
+		if c.rTimer == nil {
+			c.rTimer = time.AfterFunc(d, c.readTimerFired)
+		} else {
+			c.rTimer.Reset(d)
+		}
+	}
+	if c.rPast {
+		c.rPast = false
+		return c.Conn.SetReadDeadline(time.Time{})
+	}
+	return nil
+}
+
+// interruptBefore tells a deadline set in the past to interrupt a read
+// (net/http uses time.Unix(1, 0), x/net/nettest 1977) from a real one
+// without reading the clock. Any other deadline that has passed is found
+// so when the timer is armed for it (or, when the timer is armed for an
+// earlier one already, when that fires).
+var interruptBefore = time.Unix(1<<28, 0) // mid-1978
+
+// readTimerFired runs when the connection's timer fires: if the deadline
+// asked for has passed, the socket gets it, failing the read under way
+// and the next ones; if it is still to come, the timer waits for it.
+func (c *trackedConn) readTimerFired() {
+	c.rmu.Lock()
+	defer c.rmu.Unlock()
+	c.rAt = time.Time{}
+	want := c.rWant
+	if want.IsZero() || want.Before(interruptBefore) {
+		return
+	}
+	if d := time.Until(want); d > 0 {
+		c.rAt = want
+		c.rTimer.Reset(d)
+		return
+	}
+	c.rPast = true
+	_ = c.Conn.SetReadDeadline(want)
+}
+
+// stopReadTimer stops the connection's timer once it is closed.
+func (c *trackedConn) stopReadTimer() {
+	c.rmu.Lock()
+	defer c.rmu.Unlock()
+	if c.rTimer != nil {
+		c.rTimer.Stop()
+		c.rAt = time.Time{}
+	}
+}
+
+// SetDeadline sets both deadlines, as SetReadDeadline and SetWriteDeadline
+// do.
 func (c *trackedConn) SetDeadline(t time.Time) error {
-	if err := c.Conn.SetReadDeadline(t); err != nil {
+	if err := c.SetReadDeadline(t); err != nil {
 		return err
 	}
 	return c.SetWriteDeadline(t)
@@ -169,6 +269,7 @@ func (c *trackedConn) Close() error {
 func (c *trackedConn) closeNow() error {
 	c.forced.Store(true)
 	err := c.Conn.Close()
+	c.stopReadTimer()
 	c.once.Do(func() { c.t.remove(c) })
 	return err
 }

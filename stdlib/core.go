@@ -249,6 +249,16 @@ func (c *core) releaseSocket() {
 	}
 }
 
+// front is the handler the http.Server runs: closeWhenStopping,
+// the head limit and withBodyTimeout in one (see front).
+func (c *core) front(t *tracker) http.Handler {
+	f := &front{next: c.handler, t: t, maxHead: headLimit(c.settings.maxHead), timeout: timeoutPolicy(max(c.settings.socketTimeout, 0))}
+	if f.next == nil {
+		f.next = http.DefaultServeMux
+	}
+	return f
+}
+
 func (c *core) newHTTPServer(t *tracker) *http.Server {
 	var protocols http.Protocols
 	protocols.SetHTTP1(true)
@@ -260,7 +270,7 @@ func (c *core) newHTTPServer(t *tracker) *http.Server {
 		protocols.SetUnencryptedHTTP2(c.settings.h2c)
 	}
 	return &http.Server{
-		Handler:           t.closeWhenStopping(withHeadLimit(withBodyTimeout(c.handler, c.settings.socketTimeout), c.settings.maxHead)),
+		Handler:           c.front(t),
 		TLSConfig:         tlsConfig,
 		Protocols:         &protocols,
 		ReadHeaderTimeout: c.settings.socketTimeout,

@@ -152,7 +152,12 @@
 // within it. A large upload or download that keeps moving is never cut
 // off; a client that trickles its header or stalls mid-body is, and the
 // handler's body read then fails with an error matching
-// os.ErrDeadlineExceeded. Zero switches these timeouts off.
+// os.ErrDeadlineExceeded. Zero switches these timeouts off. The read
+// timeouts cost a keep-alive request no runtime timer: net/http moves the
+// read deadline several times per request, and each connection keeps the
+// deadline asked for with a timer of its own, reset only when it fires
+// early (about once per SOCKET_TIMEOUT), giving the socket a deadline only
+// to fail a read whose deadline has passed.
 //
 // MAX_REQUEST_HEADER_SIZE bounds the request line and headers exactly: a
 // head of the limit is served, one byte more gets 431. (net/http reads

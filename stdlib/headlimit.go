@@ -2,27 +2,25 @@ package stdlib
 
 import "net/http"
 
-// withHeadLimit answers 431 to an HTTP/1 request whose request line and
-// headers exceed limit bytes, when the limit is one net/http cannot keep
-// exactly (4096 bytes or less: it always reads 4096 bytes of head more
-// than http.Server.MaxHeaderBytes). Larger limits are net/http's own, and
-// h is returned as it is.
+// headLimit is the limit a front keeps on an HTTP/1 request's head (its
+// request line and headers; 0: none): one net/http cannot keep exactly,
+// 4096 bytes or less (it always reads 4096 bytes of head more than
+// http.Server.MaxHeaderBytes). Larger limits are net/http's own.
 //
 // The head is counted in its canonical form, "Name: value\r\n" per header
 // line, the way clients send it; extra blanks around a value, which
 // net/http trims before the handler sees them, are not counted.
-func withHeadLimit(h http.Handler, limit int64) http.Handler {
+func headLimit(limit int64) int64 {
 	if limit <= 0 || limit > headerSlack {
-		return h
+		return 0
 	}
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if r.ProtoMajor == 1 && headSize(r) > limit {
-			w.Header().Set("Connection", "close")
-			http.Error(w, "431 Request Header Fields Too Large", http.StatusRequestHeaderFieldsTooLarge)
-			return
-		}
-		h.ServeHTTP(w, r)
-	})
+	return limit
+}
+
+// tooLargeHead answers 431 and closes the connection.
+func tooLargeHead(w http.ResponseWriter) {
+	w.Header().Set("Connection", "close")
+	http.Error(w, "431 Request Header Fields Too Large", http.StatusRequestHeaderFieldsTooLarge)
 }
 
 // headSize is the size of r's request line and headers on the wire, the

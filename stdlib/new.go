@@ -38,7 +38,7 @@ func initCore(c *core, cfg settings.Config, h http.Handler, o *options) error {
 	if cfg.MaxRequestHeaderSize > 0 && cfg.MaxRequestHeaderSize < noHeaderLimit {
 		// net/http reads up to MaxHeaderBytes + 4096 bytes of head (its
 		// bufio slack): ask for the difference, so that the limit is
-		// exact. Below 4097 bytes that cannot be asked for; withHeadLimit
+		// exact. Below 4097 bytes that cannot be asked for; headLimit
 		// then counts the head of each HTTP/1 request instead.
 		maxHeader = int(cfg.MaxRequestHeaderSize)
 		if maxHeader > headerSlack {

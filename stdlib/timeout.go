@@ -34,15 +34,21 @@ func withBodyTimeout(h http.Handler, timeout time.Duration) http.Handler {
 	if timeout <= 0 {
 		return h
 	}
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		// ContentLength 0 is a request without a body: HTTP/1 gives it
-		// http.NoBody, but HTTP/2 gives every request a body object,
-		// even a GET whose HEADERS frame ended the stream.
-		if r.Body != nil && r.Body != http.NoBody && r.ContentLength != 0 {
-			r.Body = &progressBody{ReadCloser: r.Body, rc: http.NewResponseController(w), timeout: timeout}
-		}
-		h.ServeHTTP(w, r)
-	})
+	return &front{next: h, timeout: timeoutPolicy(timeout)}
+}
+
+// timeoutPolicy is the body read timeout of a front (0: none).
+type timeoutPolicy time.Duration
+
+// wrapBody makes each read of r's body move the connection's read
+// deadline forward, when there is a timeout and a body.
+func (p timeoutPolicy) wrapBody(w http.ResponseWriter, r *http.Request) {
+	// ContentLength 0 is a request without a body: HTTP/1 gives it
+	// http.NoBody, but HTTP/2 gives every request a body object, even a
+	// GET whose HEADERS frame ended the stream.
+	if p > 0 && r.Body != nil && r.Body != http.NoBody && r.ContentLength != 0 {
+		r.Body = &progressBody{ReadCloser: r.Body, rc: http.NewResponseController(w), timeout: time.Duration(p)}
+	}
 }
 
 // progressBody moves the connection's read deadline forward before each

@@ -92,8 +92,8 @@ func (t *tracker) quietLocked(c *trackedConn) (closeIt bool) {
 	}
 	wait := StopGrace
 	if c.loadState() == http.StateIdle {
-		// min: a wall clock stepped back must not stretch the grace.
-		if left := min(KeepAliveGrace, KeepAliveGrace-time.Duration(time.Now().UnixNano()-c.lastWrite.Load())); left > wait {
+		// min: never more than KeepAliveGrace, whatever lastWrite says.
+		if left := min(KeepAliveGrace, KeepAliveGrace-(monoNow()-time.Duration(c.lastWrite.Load()))); left > wait {
 			wait = left
 		}
 	}
@@ -316,10 +316,5 @@ func (t *tracker) closeWhenStopping(h http.Handler) http.Handler {
 	if h == nil {
 		h = http.DefaultServeMux
 	}
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if t.stopping.Load() && r.ProtoMajor == 1 {
-			w.Header().Set("Connection", "close")
-		}
-		h.ServeHTTP(w, r)
-	})
+	return &front{next: h, t: t}
 }

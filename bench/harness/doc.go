@@ -28,9 +28,13 @@
 //
 // # Rounds and ratios
 //
-// Every round starts each server afresh, in an order rotated each round,
-// warms it up once and measures each of its connection counts in turn.
-// Figures are medians over the rounds with their min–max. Ratios (kit ÷
+// Every round starts the servers of a transport afresh and side by side,
+// warms each up once, and measures each connection count in slices of one
+// second: one slice per server in an order rotated from slice to slice
+// (and from round to round), until each has had BENCH_DURATION. Servers
+// that are compared are so measured within seconds of each other, and a
+// shared machine whose speed drifts moves them alike. Figures are medians
+// over the rounds with their min–max. Ratios (kit ÷
 // chi and the like) are taken within each round and summarised the same
 // way; a ratio whose (max − min) ÷ median exceeds 5 % is marked noisy.
 // Lifecycle and memory run in the first BENCH_LIFECYCLE_ROUNDS rounds.

@@ -34,8 +34,10 @@ func (r *benchRun) report() string {
 		s.duration, s.warmup, s.rounds, s.threads(mainConns), s.lifecycleRounds, s.lifecycleRuns, s.idleConns)
 	w("The primary figure is the server's CPU time per request (utime + stime from /proc/<pid>/stat, after "+
 		"minus before the measurement, ÷ requests); req/s stands beside it. Every figure is the median over "+
-		"the rounds with the min–max beside it. A ratio is computed within each round (both servers measured "+
-		"in the same round) and its median and min–max over the rounds are shown; a ratio whose spread "+
+		"the rounds with the min–max beside it. Within a round the servers of a transport run side by side and "+
+		"are measured in interleaved 1 s slices (A B C, B C A, …) until each has had the measurement's time, so "+
+		"two servers compared were measured within seconds of each other. A ratio is computed within each round "+
+		"and its median and min–max over the rounds are shown; a ratio whose spread "+
 		"(max − min) ÷ median exceeds %.0f %% is marked **noisy**.\n\n", maxSpread*100)
 
 	r.writeTargets(w)

@@ -44,7 +44,8 @@ func (r *benchRun) writeTCP(w writer) {
 		w("| %d | %s | %s\n", k.conns, k.server, r.throughputCells(k))
 	}
 	w("\nwrk -t%d -c<connections> --latency with bench/wrk/report.lua, %v per measurement. Each server process "+
-		"is started once per round, warmed up for %v at %d connections, then measured at %s connections in turn. "+
+		"is started once per round beside the others, warmed up for %v at %d connections, then measured at %s "+
+		"connections in turn, in 1 s slices interleaved with the other servers'. "+
 		"The peers answer the same GET / with the same text/plain body: gin v1 in release mode without the "+
 		"logger (gin.New + gin.Recovery), echo v4 without middleware, fiber v2 on fasthttp with its defaults "+
 		"(bench/peers, a module of its own), and CherryPy 18 with its defaults (thread pool 10). "+

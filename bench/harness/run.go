@@ -62,26 +62,35 @@ func rawFor(transport string) string {
 // allThroughputCases is every throughput measurement of a round.
 func allThroughputCases() []caseKey { return append(throughputCases(), swappedCases()...) }
 
-// job is one server process of a round: started once, warmed up once,
-// then measured at each of conns connections in turn.
+// job is one transport of a round: its servers are started together,
+// each warmed up once, and then measured at each of conns connections in
+// interleaved slices (see measureGroup).
 type job struct {
-	server, transport string
-	conns             []int
+	transport string
+	servers   []string
+	conns     []int
 }
 
-// throughputJobs groups a round's cases by server process: one job per
-// server and transport.
+// throughputJobs groups a round's cases by transport: one job per
+// transport, with every server measured on it and the connection counts
+// of its cases, in report order.
 func throughputJobs() []job {
 	var jobs []job
-	at := map[[2]string]int{}
+	at := map[string]int{}
 	for _, k := range allThroughputCases() {
-		id := [2]string{k.server, k.transport}
-		if i, ok := at[id]; ok {
-			jobs[i].conns = append(jobs[i].conns, k.conns)
-			continue
+		i, ok := at[k.transport]
+		if !ok {
+			i = len(jobs)
+			at[k.transport] = i
+			jobs = append(jobs, job{transport: k.transport})
 		}
-		at[id] = len(jobs)
-		jobs = append(jobs, job{k.server, k.transport, []int{k.conns}})
+		j := &jobs[i]
+		if !slices.Contains(j.servers, k.server) {
+			j.servers = append(j.servers, k.server)
+		}
+		if !slices.Contains(j.conns, k.conns) {
+			j.conns = append(j.conns, k.conns)
+		}
 	}
 	return jobs
 }
@@ -206,30 +215,37 @@ func (r *benchRun) target(server, transport string, slow bool) (target, error) {
 var errNoNginx = errors.New("n/a: nginx not found (Debian: apt-get install nginx-light)")
 
 func (r *benchRun) throughputJob(round int, j job) {
-	keys := make([]caseKey, len(j.conns))
-	for i, c := range j.conns {
-		keys[i] = caseKey{j.server, j.transport, c}
-	}
-	failAll := func(err error) {
-		for _, k := range keys {
-			r.thr[k].add(round, throughput{}, err)
+	var ts []target
+	var names []string
+	for _, srv := range rotate(j.servers, round) {
+		fail := func(err error) {
+			for _, c := range j.conns {
+				r.thr[caseKey{srv, j.transport, c}].add(round, throughput{}, err)
+			}
 		}
+		if j.transport == fcgiNginx && r.s.nginx == "" {
+			fail(errNoNginx)
+			continue
+		}
+		t, err := r.target(srv, j.transport, false)
+		if err != nil {
+			fail(err)
+			continue
+		}
+		ts = append(ts, t)
+		names = append(names, srv)
 	}
-	if j.transport == fcgiNginx && r.s.nginx == "" {
-		failAll(errNoNginx)
+	if len(ts) == 0 {
 		return
 	}
-	t, err := r.target(j.server, j.transport, false)
-	if err != nil {
-		failAll(err)
-		return
-	}
-	for i, m := range measureThroughput(r.s, t, j.conns) {
-		res := m.res
-		r.log.Info("throughput", "server", j.server, "transport", j.transport, "conns", m.conns,
-			"rps", int(res.rps()), "p99", res.p99, "cpu/req", res.cpuPerReq, "nginx cpu/req", res.frontCPUPerReq,
-			"err", m.err)
-		r.thr[keys[i]].add(round, res, m.err)
+	for i, ms := range measureGroup(r.s, ts, j.conns) {
+		for _, m := range ms {
+			res := m.res
+			r.log.Info("throughput", "server", names[i], "transport", j.transport, "conns", m.conns,
+				"rps", int(res.rps()), "p99", res.p99, "cpu/req", res.cpuPerReq, "nginx cpu/req", res.frontCPUPerReq,
+				"err", m.err)
+			r.thr[caseKey{names[i], j.transport, m.conns}].add(round, res, m.err)
+		}
 	}
 }
 

@@ -82,20 +82,39 @@ func TestRatioCell(t *testing.T) {
 func TestThroughputJobs(t *testing.T) {
 	jobs := throughputJobs()
 	cases := 0
-	seen := map[[2]string]bool{}
+	seen := map[string]bool{}
 	for _, j := range jobs {
-		id := [2]string{j.server, j.transport}
-		assert.False(t, seen[id], "one job per server and transport: %v", id)
-		seen[id] = true
-		cases += len(j.conns)
-		if j.transport == tcp {
-			assert.Equal(t, tcpConns, j.conns, j.server)
-		} else {
-			assert.Equal(t, []int{mainConns}, j.conns, j.server)
+		assert.False(t, seen[j.transport], "one job per transport: %v", j.transport)
+		seen[j.transport] = true
+		cases += len(j.servers) * len(j.conns)
+		switch j.transport {
+		case tcp:
+			assert.Equal(t, tcpConns, j.conns)
+			assert.Equal(t, tcpServers(), j.servers)
+		case fcgiNginx:
+			assert.Equal(t, []string{srvRawFCGI, srvKit}, j.servers)
+		case h3quic:
+			assert.Equal(t, []string{srvRawH3, srvKit}, j.servers)
+		default:
+			assert.Equal(t, []int{mainConns}, j.conns)
+			assert.Equal(t, []string{srvRawHTTP, srvRawChi, srvKit}, j.servers, j.transport)
 		}
 	}
 	assert.Equal(t, len(allThroughputCases()), cases)
-	assert.Len(t, jobs, len(tcpServers())+3*len(otherTransports())+len(swappedCases()))
+	assert.Len(t, jobs, 1+len(otherTransports())+2)
+}
+
+func TestCombineSumsTheSlices(t *testing.T) {
+	got := combine([]throughput{
+		{load: load{tool: "wrk", requests: 100, elapsed: time.Second, errors: 1, p50: 10, p99: 50}, cpuPerReq: 20 * time.Microsecond},
+		{load: load{tool: "wrk", requests: 300, elapsed: time.Second, statusErrors: 2, p50: 30, p99: 90}, cpuPerReq: 10 * time.Microsecond},
+	})
+	assert.EqualValues(t, 400, got.requests)
+	assert.Equal(t, 2*time.Second, got.elapsed)
+	assert.EqualValues(t, 1, got.errors)
+	assert.EqualValues(t, 2, got.statusErrors)
+	assert.Equal(t, 12500*time.Nanosecond, got.cpuPerReq, "(100 × 20 µs + 300 × 10 µs) / 400")
+	assert.Equal(t, 200.0, got.rps())
 }
 
 func TestPinning(t *testing.T) {

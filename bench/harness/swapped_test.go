@@ -172,7 +172,7 @@ func TestNoNginxSkipsFastCGI(t *testing.T) {
 	r := &benchRun{s: s, thr: map[caseKey]*outcome[throughput]{}}
 	k := caseKey{srvKit, fcgiNginx, mainConns}
 	r.thr[k] = &outcome[throughput]{}
-	r.throughputJob(0, job{srvKit, fcgiNginx, []int{mainConns}})
+	r.throughputJob(0, job{fcgiNginx, []string{srvKit}, []int{mainConns}})
 	require.Len(t, r.thr[k].errs, 1)
 	assert.Equal(t, "n/a: nginx not found (Debian: apt-get install nginx-light)", r.thr[k].errs[0])
 	assert.Equal(t, r.thr[k].errs[0], naWhy(r.thr[k].errs))

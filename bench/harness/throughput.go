@@ -215,41 +215,125 @@ type measured struct {
 	err   error
 }
 
-// measureThroughput starts t's server (and nginx in front for FastCGI),
-// warms it up at mainConns connections, and then, for each of conns in
-// turn, measures one load run together with the server's CPU time and
-// nginx's. An error starting or warming up fails every count.
-func measureThroughput(s settings, t target, conns []int) []measured {
-	out := make([]measured, len(conns))
-	for i, c := range conns {
-		out[i].conns = c
-	}
-	fail := func(err error) []measured {
-		for i := range out {
-			out[i].err = err
+// sliceLength is the length of one slice of a measurement: the shortest
+// run wrk and h2load take (whole seconds).
+const sliceLength = time.Second
+
+// slices is how many slices a measurement of s.duration is cut into.
+func (s settings) slices() int { return max(1, int(s.duration/sliceLength)) }
+
+// measureGroup starts the servers of ts (each with nginx in front for
+// FastCGI) side by side, warms each up at mainConns connections, and then,
+// for each of conns in turn, measures them in interleaved slices: one
+// slice of sliceLength for each server, in an order that rotates from one
+// slice to the next, until each has had s.duration. A server's figures
+// are the sum of its slices (CPU per request: its CPU time over its
+// requests; p50 and p99: the median of its slices'), so servers compared
+// with each other were measured within seconds of each other, and a
+// machine whose speed drifts (a shared VM) moves them alike. The result
+// is indexed like ts. An error starting or warming up a server fails every
+// count of it; an error in a slice fails that count.
+func measureGroup(s settings, ts []target, conns []int) [][]measured {
+	out := make([][]measured, len(ts))
+	stacks := make([]*stack, len(ts))
+	for i, t := range ts {
+		out[i] = make([]measured, len(conns))
+		for k, c := range conns {
+			out[i][k].conns = c
 		}
-		return out
-	}
-	st, err := startStack(s, t)
-	if err != nil {
-		return fail(err)
-	}
-	defer st.stop()
-	if s.warmup > 0 {
-		if _, err := runLoad(s, t, mainConns, s.warmup); err != nil {
-			return fail(fmt.Errorf("warm-up: %w", err))
+		st, err := startStack(s, t)
+		if err == nil && s.warmup > 0 {
+			if _, err = runLoad(s, t, mainConns, s.warmup); err != nil {
+				err = fmt.Errorf("warm-up: %w", err)
+				_ = st.stop()
+			}
 		}
+		if err != nil {
+			for k := range conns {
+				out[i][k].err = err
+			}
+			continue
+		}
+		stacks[i] = st
 	}
-	for i := range out {
-		out[i].res, out[i].err = measureOnce(s, t, st, out[i].conns)
-	}
-	if err := st.stop(); err != nil {
-		for i := range out {
-			if out[i].err == nil {
-				out[i].err = fmt.Errorf("after the measurement: %w", err)
+	defer func() {
+		for _, st := range stacks {
+			if st != nil {
+				_ = st.stop()
+			}
+		}
+	}()
+	n := s.slices()
+	sliced := s
+	sliced.duration = min(s.duration, sliceLength)
+	for k, c := range conns {
+		parts := make([][]throughput, len(ts))
+		for slice := range n {
+			for _, i := range rotate(indices(len(ts)), slice) {
+				if stacks[i] == nil || out[i][k].err != nil {
+					continue
+				}
+				res, err := measureOnce(sliced, ts[i], stacks[i], c)
+				if err != nil {
+					out[i][k].err = err
+					continue
+				}
+				parts[i] = append(parts[i], res)
+			}
+		}
+		for i := range ts {
+			if out[i][k].err == nil && len(parts[i]) > 0 {
+				out[i][k].res = combine(parts[i])
 			}
 		}
 	}
+	for i, st := range stacks {
+		if st == nil {
+			continue
+		}
+		if err := st.stop(); err != nil {
+			for k := range conns {
+				if out[i][k].err == nil {
+					out[i][k].err = fmt.Errorf("after the measurement: %w", err)
+				}
+			}
+		}
+		stacks[i] = nil
+	}
+	return out
+}
+
+// indices returns 0, 1, …, n-1.
+func indices(n int) []int {
+	xs := make([]int, n)
+	for i := range xs {
+		xs[i] = i
+	}
+	return xs
+}
+
+// combine sums the slices of one measurement: requests, time and errors
+// add up, CPU per request is the total CPU time over the total requests,
+// and the latency percentiles are the median of the slices'.
+func combine(parts []throughput) throughput {
+	var out throughput
+	out.tool = parts[0].tool
+	var cpu, front time.Duration
+	var p50, p99 []time.Duration
+	for _, p := range parts {
+		out.requests += p.requests
+		out.elapsed += p.elapsed
+		out.errors += p.errors
+		out.statusErrors += p.statusErrors
+		cpu += p.cpuPerReq * time.Duration(p.requests)
+		front += p.frontCPUPerReq * time.Duration(p.requests)
+		p50, p99 = append(p50, p.p50), append(p99, p.p99)
+	}
+	if out.requests > 0 {
+		out.cpuPerReq = cpu / time.Duration(out.requests)
+		out.frontCPUPerReq = front / time.Duration(out.requests)
+	}
+	out.p50, out.p99 = medianDur(p50), medianDur(p99)
 	return out
 }
 
