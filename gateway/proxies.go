@@ -4,6 +4,7 @@ import (
 	"context"
 	"net/http"
 	"net/netip"
+	"sync/atomic"
 )
 
 // Proxies is a set of trusted proxies: the peers whose Forwarded,
@@ -55,6 +56,12 @@ type contextKey struct{ name string }
 // schemeKey carries the scheme Forwarded found, a string.
 var schemeKey = &contextKey{"scheme"}
 
+// forwarding is set once a Forwarded middleware that trusts somebody
+// exists: until then no request can carry schemeKey, and Scheme does not
+// look for it (a context lookup walks the whole chain of a request's
+// context, on every request).
+var forwarding atomic.Bool
+
 // Scheme returns the scheme the client used for r, "http" or "https":
 // the one a trusted proxy reported, when Forwarded found one; else
 // "https" when r came over TLS, "http" otherwise. Convert fills
@@ -62,8 +69,10 @@ var schemeKey = &contextKey{"scheme"}
 // Scheme rather than looking at r.TLS, which Forwarded leaves alone (it
 // tells about the connection from the proxy, not the client's).
 func Scheme(r *http.Request) string {
-	if s, ok := r.Context().Value(schemeKey).(string); ok {
-		return s
+	if forwarding.Load() {
+		if s, ok := r.Context().Value(schemeKey).(string); ok {
+			return s
+		}
 	}
 	if r.TLS != nil {
 		return "https"
@@ -116,6 +125,7 @@ func Forwarded(trusted Proxies) func(http.Handler) http.Handler {
 	if trusted.Empty() {
 		return func(next http.Handler) http.Handler { return next }
 	}
+	forwarding.Store(true)
 	return func(next http.Handler) http.Handler {
 		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 			if r2 := trusted.forward(r); r2 != nil {

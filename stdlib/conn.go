@@ -48,7 +48,10 @@ type trackedConn struct {
 	deadline time.Time     // the write deadline someone else asked for
 	set      time.Time     // the write deadline the socket has now
 	setAt    time.Duration // set as a monoNow offset, when set is not zero
-	once     sync.Once     // removes the conn from t once
+	// extendAfter is setAt less half the timeout (0 when set is zero):
+	// a write before it leaves the deadline as it is, without taking mu.
+	extendAfter atomic.Int64
+	once        sync.Once // removes the conn from t once
 
 	// The read deadline (see SetReadDeadline); rmu guards the fields.
 	rmu    sync.Mutex
@@ -56,6 +59,9 @@ type trackedConn struct {
 	rTimer *time.Timer // made for the first future deadline; fires at rAt
 	rAt    time.Time   // when rTimer fires (zero: it is stopped)
 	rPast  bool        // the socket has a deadline in the past: its reads fail
+	// rQuiet is rWant.IsZero() && !rPast, for clearing a deadline that is
+	// not there without taking rmu.
+	rQuiet atomic.Bool
 
 	grace  *time.Timer // a stop's StopGrace; guarded by t.mu
 	forced atomic.Bool // closeNow was called: Close no longer waits
@@ -107,6 +113,9 @@ func monoNow() time.Duration { return time.Since(monoBase) }
 func (c *trackedConn) extendWriteDeadline() error {
 	now := monoNow()
 	c.lastWrite.Store(int64(now))
+	if int64(now) < c.extendAfter.Load() {
+		return nil // more than half the timeout left: no lock either
+	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if !c.set.IsZero() && c.setAt-now > c.timeout/2 {
@@ -120,8 +129,19 @@ func (c *trackedConn) extendWriteDeadline() error {
 	if d.Equal(c.set) {
 		return nil
 	}
-	c.set, c.setAt = d, at
+	c.setLocked(d, at)
 	return c.Conn.SetWriteDeadline(d)
+}
+
+// setLocked records d, at monoNow offset at, as the socket's write
+// deadline (zero: none). c.mu is held.
+func (c *trackedConn) setLocked(d time.Time, at time.Duration) {
+	c.set, c.setAt = d, at
+	if d.IsZero() {
+		c.extendAfter.Store(0)
+	} else {
+		c.extendAfter.Store(int64(at - c.timeout/2))
+	}
 }
 
 // loadState returns the connection's last http.ConnState.
@@ -139,7 +159,7 @@ func (c *trackedConn) SetWriteDeadline(t time.Time) error {
 	if t.IsZero() && c.timeout > 0 {
 		return nil
 	}
-	c.set, c.setAt = t, t.Sub(monoBase)
+	c.setLocked(t, t.Sub(monoBase))
 	return c.Conn.SetWriteDeadline(t)
 }
 
@@ -160,8 +180,17 @@ func (c *trackedConn) SetWriteDeadline(t time.Time) error {
 // rather than two timers per request, and a read still times out exactly
 // when its deadline passes.
 func (c *trackedConn) SetReadDeadline(t time.Time) error {
+	if t.IsZero() && c.rQuiet.Load() {
+		return nil // no deadline, and the socket has none either
+	}
 	c.rmu.Lock()
-	defer c.rmu.Unlock()
+	err := c.setReadDeadlineLocked(t)
+	c.rQuiet.Store(c.rWant.IsZero() && !c.rPast)
+	c.rmu.Unlock()
+	return err
+}
+
+func (c *trackedConn) setReadDeadlineLocked(t time.Time) error {
 	c.rWant = t
 	switch {
 	case t.IsZero():
@@ -213,6 +242,7 @@ func (c *trackedConn) readTimerFired() {
 		return
 	}
 	c.rPast = true
+	c.rQuiet.Store(false)
 	_ = c.Conn.SetReadDeadline(want)
 }
 
