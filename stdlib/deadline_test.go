@@ -37,6 +37,15 @@ func pipeConn(t *testing.T) (*trackedConn, *armCounter, net.Conn) {
 	return newTracker().add(counter, 0), counter, b
 }
 
+// deliver writes to peer and checks that the read under way (done)
+// returns it.
+func deliver(t *testing.T, peer net.Conn, done <-chan error, why string) {
+	t.Helper()
+	_, err := peer.Write([]byte("GET / HTTP/1.1\r\n"))
+	require.NoError(t, err)
+	assert.NoError(t, <-done, why)
+}
+
 // readResult runs one read of c in a goroutine.
 func readResult(c net.Conn) <-chan error {
 	done := make(chan error, 1)
@@ -84,9 +93,7 @@ func TestReadDeadlineClearedNeverTimesOut(t *testing.T) {
 			t.Fatalf("the read returned %v with no deadline asked for", err)
 		default:
 		}
-		_, err := peer.Write([]byte("GET"))
-		require.NoError(t, err)
-		assert.NoError(t, <-done, "the read goes on until data comes")
+		deliver(t, peer, done, "the read goes on until data comes")
 	})
 }
 
@@ -103,10 +110,7 @@ func TestReadDeadlineInThePastInterruptsAtOnce(t *testing.T) {
 
 		// Cleared again, the next read waits for data rather than failing.
 		require.NoError(t, c.SetReadDeadline(time.Time{}))
-		done = readResult(c)
-		_, err := peer.Write([]byte("x"))
-		require.NoError(t, err)
-		assert.NoError(t, <-done)
+		deliver(t, peer, readResult(c), "the next read waits for data")
 	})
 }
 
@@ -128,11 +132,9 @@ func TestReadDeadlinesOfAKeepAliveRequest(t *testing.T) {
 			require.ErrorIs(t, <-bg, os.ErrDeadlineExceeded)
 			require.NoError(t, c.SetReadDeadline(time.Time{}))
 			require.NoError(t, c.SetReadDeadline(time.Now().Add(timeout))) // IdleTimeout
-			next := readResult(c)                                          // Peek
-			advance(time.Second)                                           // the client thinks
-			_, err := peer.Write([]byte("GET / HTTP/1.1\r\n"))
-			require.NoError(t, err)
-			require.NoError(t, <-next)
+			next := readResult(c) // Peek
+			advance(time.Second)  // the client thinks
+			deliver(t, peer, next, "the next request")
 			require.NoError(t, c.SetReadDeadline(time.Now().Add(timeout))) // ReadHeaderTimeout
 		}
 		for range 25 { // 25 s: the timer fires and waits again twice
@@ -157,10 +159,7 @@ func TestReadDeadlinePassedThenMovedLetsReadsGoOn(t *testing.T) {
 		assert.ErrorIs(t, <-readResult(c), os.ErrDeadlineExceeded, "reads fail while the deadline stays passed")
 
 		require.NoError(t, c.SetReadDeadline(time.Now().Add(time.Second)))
-		done := readResult(c)
-		_, err := peer.Write([]byte("x"))
-		require.NoError(t, err)
-		assert.NoError(t, <-done, "a new deadline lets reads go on")
+		deliver(t, peer, readResult(c), "a new deadline lets reads go on")
 	})
 }
 
