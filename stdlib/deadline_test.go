@@ -132,8 +132,8 @@ func TestReadDeadlinesOfAKeepAliveRequest(t *testing.T) {
 			require.ErrorIs(t, <-bg, os.ErrDeadlineExceeded)
 			require.NoError(t, c.SetReadDeadline(time.Time{}))
 			require.NoError(t, c.SetReadDeadline(time.Now().Add(timeout))) // IdleTimeout
-			next := readResult(c) // Peek
-			advance(time.Second)  // the client thinks
+			next := readResult(c)                                          // Peek
+			advance(time.Second)                                           // the client thinks
 			deliver(t, peer, next, "the next request")
 			require.NoError(t, c.SetReadDeadline(time.Now().Add(timeout))) // ReadHeaderTimeout
 		}
