@@ -61,15 +61,15 @@ func (r *Request) Run(t *Tree, w http.ResponseWriter) {
 	// stack is copied to a larger one when the chain in front of the
 	// application is deep.
 	defer r.finish()
-	if h := r.begin(t, w); h != nil {
+	if h, ok := r.begin(t, w); ok {
 		r.serve(h)
 	}
 	r.conclude()
 }
 
-// begin runs steps 1 to 3 and returns the app's handler, or nil when the
-// request was answered already (400, 404).
-func (r *Request) begin(t *Tree, w http.ResponseWriter) http.Handler {
+// begin runs steps 1 to 3 and returns the app's handler; ok is false when
+// the request was answered already (400, 404).
+func (r *Request) begin(t *Tree, w http.ResponseWriter) (h http.Handler, ok bool) {
 	if r.Start.IsZero() {
 		r.Start = time.Now()
 	}
@@ -86,14 +86,14 @@ func (r *Request) begin(t *Tree, w http.ResponseWriter) http.Handler {
 		r.hooks = st.hooks
 		r.prepare()
 		r.fail(&HTTPError{Status: http.StatusBadRequest, Message: "HTTP/1.1 requires a Host header."})
-		return nil
+		return nil, false
 	}
 	m := st.lookup(r.PathInfo)
 	if m == nil {
 		r.hooks = st.hooks
 		r.prepare()
 		r.fail(&HTTPError{Status: http.StatusNotFound, Message: "Nothing matches the given URI."})
-		return nil
+		return nil, false
 	}
 	r.hooks = m.hooks
 	if s := m.app.script; s != "" {
@@ -101,7 +101,7 @@ func (r *Request) begin(t *Tree, w http.ResponseWriter) http.Handler {
 		r.PathInfo = r.PathInfo[len(s):]
 	}
 	r.prepare()
-	return m.app.handler
+	return m.app.handler, true
 }
 
 // conclude runs step 8 and, for a response cut off behind net/http, aborts

@@ -374,3 +374,21 @@ func TestRunRemovesMultipartFiles(t *testing.T) {
 	require.Len(t, files, 3)
 	assert.True(t, exists(files[2]), "a hijacking handler keeps its files")
 }
+
+// TestRunNilHandlerIsAServerError: an app mounted without a handler still
+// goes through its hooks, and the missing handler is a 500, not an empty
+// 200.
+func TestRunNilHandlerIsAServerError(t *testing.T) {
+	tree := engine.NewTree()
+	tree.Logger = discardLogger()
+	tree.Mount("/", nil)
+	var hooked bool
+	tree.Hook(engine.BeforeHandler, engine.DefaultPriority, func(http.ResponseWriter, *http.Request) error {
+		hooked = true
+		return nil
+	})
+	rec := httptest.NewRecorder()
+	engine.NewRequest(http.MethodGet, "/", nil).Run(tree, rec)
+	assert.True(t, hooked, "the hooks before the handler ran")
+	assert.Equal(t, http.StatusInternalServerError, rec.Code)
+}

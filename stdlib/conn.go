@@ -59,6 +59,7 @@ type trackedConn struct {
 	rTimer *time.Timer // made for the first future deadline; fires at rAt
 	rAt    time.Time   // when rTimer fires (zero: it is stopped)
 	rPast  bool        // the socket has a deadline in the past: its reads fail
+	rDone  bool        // the connection is closed: the timer is not armed again
 	// rQuiet is rWant.IsZero() && !rPast, for clearing a deadline that is
 	// not there without taking rmu.
 	rQuiet atomic.Bool
@@ -121,10 +122,12 @@ func (c *trackedConn) extendWriteDeadline() error {
 	if !c.set.IsZero() && c.setAt-now > c.timeout/2 {
 		return nil
 	}
-	at := now + c.timeout
-	d := monoBase.Add(at)
+	// Once per half timeout at most: the full clock, so that a deadline
+	// asked for without a monotonic reading compares as the poller does.
+	wall := time.Now()
+	at, d := now+c.timeout, wall.Add(c.timeout)
 	if !c.deadline.IsZero() && c.deadline.Before(d) {
-		d, at = c.deadline, c.deadline.Sub(monoBase)
+		d, at = c.deadline, now+c.deadline.Sub(wall)
 	}
 	if d.Equal(c.set) {
 		return nil
@@ -159,7 +162,7 @@ func (c *trackedConn) SetWriteDeadline(t time.Time) error {
 	if t.IsZero() && c.timeout > 0 {
 		return nil
 	}
-	c.setLocked(t, t.Sub(monoBase))
+	c.setLocked(t, monoNow()+time.Until(t))
 	return c.Conn.SetWriteDeadline(t)
 }
 
@@ -177,8 +180,10 @@ func (c *trackedConn) SetWriteDeadline(t time.Time) error {
 // when a later deadline replaces an earlier one: when it fires it only
 // looks whether the deadline asked for has passed, and if not, waits for
 // it. A keep-alive connection so costs one timer reset per timeout period
-// rather than two timers per request, and a read still times out exactly
-// when its deadline passes.
+// rather than two timers per request. A read times out once its deadline
+// has passed, never before: when the timer's callback runs, which may be
+// a little after the deadline on a loaded machine (a read in that moment
+// still returns data already buffered).
 func (c *trackedConn) SetReadDeadline(t time.Time) error {
 	if t.IsZero() && c.rQuiet.Load() {
 		return nil // no deadline, and the socket has none either
@@ -198,6 +203,8 @@ func (c *trackedConn) setReadDeadlineLocked(t time.Time) error {
 	case t.Before(interruptBefore):
 		c.rPast = true
 		return c.Conn.SetReadDeadline(t)
+	case c.rDone:
+		// Closed: the socket's own error answers the next read.
 	case c.rAt.IsZero() || t.Before(c.rAt):
 		d := time.Until(t)
 		if d <= 0 {
@@ -233,7 +240,7 @@ func (c *trackedConn) readTimerFired() {
 	defer c.rmu.Unlock()
 	c.rAt = time.Time{}
 	want := c.rWant
-	if want.IsZero() || want.Before(interruptBefore) {
+	if c.rDone || want.IsZero() || want.Before(interruptBefore) {
 		return
 	}
 	if d := time.Until(want); d > 0 {
@@ -246,10 +253,13 @@ func (c *trackedConn) readTimerFired() {
 	_ = c.Conn.SetReadDeadline(want)
 }
 
-// stopReadTimer stops the connection's timer once it is closed.
+// stopReadTimer stops the connection's timer once it is closed, for
+// good: neither a deadline set afterwards nor a callback already under way
+// arms it again.
 func (c *trackedConn) stopReadTimer() {
 	c.rmu.Lock()
 	defer c.rmu.Unlock()
+	c.rDone = true
 	if c.rTimer != nil {
 		c.rTimer.Stop()
 		c.rAt = time.Time{}

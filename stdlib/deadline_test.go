@@ -171,6 +171,13 @@ func TestClosedConnStopsItsReadTimer(t *testing.T) {
 		advance(2 * time.Second)
 		synctest.Wait()
 		assert.Zero(t, counter.other.Load(), "the timer of a closed connection does not fire")
+
+		// Nor is it armed again by a deadline set after the close (a body
+		// read after a stop forced the connection shut, say).
+		require.NoError(t, c.SetReadDeadline(time.Now().Add(time.Second)))
+		advance(2 * time.Second)
+		synctest.Wait()
+		assert.Zero(t, counter.other.Load(), "a deadline set after Close arms nothing")
 	})
 }
 
