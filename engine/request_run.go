@@ -62,7 +62,11 @@ func (r *Request) Run(t *Tree, w http.ResponseWriter) {
 	// application is deep.
 	defer r.finish()
 	if h, ok := r.begin(t, w); ok {
-		r.serve(h)
+		err := r.beforeHandler()
+		if err == nil {
+			err = r.callHandler(h)
+		}
+		r.afterHandler(err)
 	}
 	r.conclude()
 }
@@ -124,15 +128,6 @@ func (r *Request) conclude() {
 	if r.abort && r.Source != nil {
 		panic(http.ErrAbortHandler)
 	}
-}
-
-// serve runs steps 4 to 7 for the chosen handler.
-func (r *Request) serve(h http.Handler) {
-	err := r.beforeHandler()
-	if err == nil {
-		err = r.callHandler(h)
-	}
-	r.afterHandler(err)
 }
 
 // beforeHandler runs the hooks of step 4 and returns the first failure.

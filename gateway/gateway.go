@@ -49,6 +49,16 @@ func (g *gateway) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		b.ServeHTTP(w, r)
 		return
 	}
+	g.request(r).Run(g.tree, w)
+}
+
+// request converts r. It is kept out of line so that its frame is gone
+// before Run calls the application: over HTTP/2 each request runs on a
+// goroutine of its own, whose stack grows when the chain in front of the
+// handler is deep.
+//
+//go:noinline
+func (g *gateway) request(r *http.Request) *engine.Request {
 	req := new(engine.Request)
 	Convert(req, r, g.proto)
 	if g.mount != nil {
@@ -59,7 +69,7 @@ func (g *gateway) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if g.dns != nil {
 		req.RemoteHost = g.dns.Lookup(r.Context(), req.Remote().Addr())
 	}
-	req.Run(g.tree, w)
+	return req
 }
 
 // policies wraps h in the policies cfg switches on, outermost first

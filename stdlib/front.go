@@ -22,13 +22,25 @@ type front struct {
 }
 
 func (f *front) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if f.screen(w, r) {
+		return
+	}
+	f.next.ServeHTTP(w, r)
+}
+
+// screen runs the three steps and reports whether it answered the request
+// itself. It is kept out of line so that its frame, which the head count
+// and the body wrapper make large, is gone before the handler runs.
+//
+//go:noinline
+func (f *front) screen(w http.ResponseWriter, r *http.Request) (answered bool) {
 	if f.t != nil && f.t.stopping.Load() && r.ProtoMajor == 1 {
 		w.Header().Set("Connection", "close")
 	}
 	if f.maxHead > 0 && r.ProtoMajor == 1 && headSize(r) > f.maxHead {
 		tooLargeHead(w)
-		return
+		return true
 	}
 	f.timeout.wrapBody(w, r)
-	f.next.ServeHTTP(w, r)
+	return false
 }
